@@ -1,0 +1,215 @@
+package views
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// navItem is one entry of the console navigation.
+type navItem struct {
+	Section string
+	Label   string
+	URL     string
+	Icon    string
+}
+
+// consoleNav lists the console sections in the order the sidebar shows them.
+var consoleNav = []navItem{
+	{SectionDashboard, "Dashboard", "/admin", "dashboard"},
+	{SectionRoutes, "Routes", "/admin/routes", "routes"},
+	{SectionPolicies, "Policies", "/admin/policies", "policies"},
+	{SectionApps, "Upstream apps", "/admin/apps", "apps"},
+	{SectionClients, "Clients", "/admin/clients", "clients"},
+	{SectionServiceAccounts, "Service accounts", "/admin/service-accounts", "service-accounts"},
+	{SectionUsers, "Users", "/admin/users", "users"},
+	{SectionAudit, "Audit log", "/admin/audit", "audit"},
+	{SectionSettings, "Settings", "/admin/settings", "settings"},
+}
+
+// documentTitle is the <title>: the page's own title, then the product.
+func documentTitle(p Page) string {
+	if p.Title == "" {
+		return "Drawbridge"
+	}
+	return p.Title + " · Drawbridge"
+}
+
+// flashRole is the ARIA role of a flash: errors interrupt, the rest wait.
+func flashRole(kind string) string {
+	if kind == FlashError {
+		return "alert"
+	}
+	return "status"
+}
+
+// flashClass maps a flash kind to its CSS modifier, defaulting to info.
+func flashClass(kind string) string {
+	switch kind {
+	case FlashSuccess, FlashError:
+		return "flash flash-" + kind
+	default:
+		return "flash flash-info"
+	}
+}
+
+// flashIcon picks the icon drawn beside a flash.
+func flashIcon(kind string) string {
+	switch kind {
+	case FlashSuccess:
+		return "check-circle"
+	case FlashError:
+		return "alert"
+	default:
+		return "info"
+	}
+}
+
+// initials is the one or two letters shown in the viewer's avatar.
+func initials(v *Viewer) string {
+	src := strings.TrimSpace(v.Name)
+	if src == "" {
+		src, _, _ = strings.Cut(v.Email, "@")
+	}
+	var out []rune
+	for _, word := range strings.FieldsFunc(src, func(r rune) bool {
+		return unicode.IsSpace(r) || r == '.' || r == '_' || r == '-'
+	}) {
+		r, _ := utf8.DecodeRuneInString(word)
+		out = append(out, unicode.ToUpper(r))
+		if len(out) == 2 {
+			break
+		}
+	}
+	if len(out) == 0 {
+		return "?"
+	}
+	return string(out)
+}
+
+// viewerLabel is the name to greet the viewer by.
+func viewerLabel(v *Viewer) string {
+	if v.Name != "" {
+		return v.Name
+	}
+	return v.Email
+}
+
+// isoTime is the machine-readable form used in <time datetime>.
+func isoTime(t time.Time) string {
+	return t.UTC().Format(time.RFC3339)
+}
+
+// shortDate and clockTime are the human-readable UTC date and time shown
+// in tables. They are absolute rather than relative so that a page reads
+// the same however long it has been open, and renders the same in tests.
+func shortDate(t time.Time) string {
+	return t.UTC().Format("2 Jan 2006")
+}
+
+func clockTime(t time.Time) string {
+	return t.UTC().Format("15:04") + " UTC"
+}
+
+// showingText is the "Showing 1–25 of 80" line under a paged list.
+func showingText(p Pagination) string {
+	if p.Total == 0 {
+		return "No results"
+	}
+	return fmt.Sprintf("Showing %d–%d of %d", p.First(), p.Last(), p.Total)
+}
+
+// routeHostURL builds a gateway path (such as /.drawbridge/mcp/connect) on
+// the host of an MCP server's URL. It returns "" when the URL cannot be read,
+// and the caller then leaves the control out.
+func routeHostURL(serverURL, path string) string {
+	u, err := url.Parse(serverURL)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return ""
+	}
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: path}).String()
+}
+
+// enabledText renders a boolean setting.
+func enabledText(b bool) string {
+	if b {
+		return "Enabled"
+	}
+	return "Disabled"
+}
+
+// stepsDone counts the finished getting-started steps.
+func stepsDone(steps []SetupStep) int {
+	n := 0
+	for _, s := range steps {
+		if s.Done {
+			n++
+		}
+	}
+	return n
+}
+
+// fieldErrorID is the id of the message describing a bad form field, which
+// the field names in aria-describedby.
+func fieldErrorID(field string) string {
+	return field + "-error"
+}
+
+// describedBy joins the ids that describe a field, skipping empty ones.
+func describedBy(ids ...string) string {
+	var out []string
+	for _, id := range ids {
+		if id != "" {
+			out = append(out, id)
+		}
+	}
+	return strings.Join(out, " ")
+}
+
+// usersActionURL is the POST target of one action on one user.
+func usersActionURL(id uint, action string) string {
+	return fmt.Sprintf("/admin/users/%d/%s", id, action)
+}
+
+// displayName is a user's name, or their email when they have none.
+func displayName(u UserRow) string {
+	if u.Name != "" {
+		return u.Name
+	}
+	return u.Email
+}
+
+// fieldDescribedBy lists the ids describing a form field: its error first,
+// then its hint.
+func fieldDescribedBy(f field) string {
+	var errID, hintID string
+	if f.Error != "" {
+		errID = fieldErrorID(f.Name)
+	}
+	if f.Hint != "" {
+		hintID = f.Name + "-hint"
+	}
+	return describedBy(errID, hintID)
+}
+
+// idString renders a database id for an attribute.
+func idString(id uint) string {
+	return strconv.FormatUint(uint64(id), 10)
+}
+
+// errorHeading falls back to the standard status text when a handler gave
+// no heading of its own.
+func errorHeading(p ErrorProps) string {
+	if p.Heading != "" {
+		return p.Heading
+	}
+	if t := http.StatusText(p.Status); t != "" {
+		return t
+	}
+	return "Something went wrong"
+}

@@ -1,0 +1,195 @@
+package views
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+)
+
+func TestConsoleNavMarksActiveSection(t *testing.T) {
+	sections := []string{
+		SectionDashboard, SectionRoutes, SectionPolicies, SectionApps, SectionClients,
+		SectionServiceAccounts, SectionUsers, SectionAudit, SectionSettings, SectionPortal,
+	}
+	for _, section := range sections {
+		t.Run(section, func(t *testing.T) {
+			p := PlaceholderProps{Page: page(section, adminViewer()), Heading: "X"}
+			doc, _ := render(t, PlaceholderPage(p))
+			nav := mustOne(t, doc, testid("nav"))
+			if got := nav.Find("a").Length(); got != len(sections) {
+				t.Errorf("nav has %d links, want %d", got, len(sections))
+			}
+			current := nav.Find(`[aria-current="page"]`)
+			if current.Length() != 1 {
+				t.Fatalf("%d nav items are current, want 1", current.Length())
+			}
+			if got, _ := current.Attr("data-testid"); got != "nav-"+section {
+				t.Errorf("current nav item = %q, want nav-%s", got, section)
+			}
+		})
+	}
+}
+
+func TestConsoleNavLinks(t *testing.T) {
+	doc, _ := render(t, PlaceholderPage(PlaceholderProps{Page: page(SectionRoutes, adminViewer())}))
+	want := map[string]string{
+		"Dashboard":        "/admin",
+		"Routes":           "/admin/routes",
+		"Policies":         "/admin/policies",
+		"Upstream apps":    "/admin/apps",
+		"Clients":          "/admin/clients",
+		"Service accounts": "/admin/service-accounts",
+		"Users":            "/admin/users",
+		"Audit log":        "/admin/audit",
+		"Settings":         "/admin/settings",
+		"Portal":           "/",
+	}
+	got := map[string]string{}
+	doc.Find(testid("nav") + " a").Each(func(_ int, a *goquery.Selection) {
+		href, _ := a.Attr("href")
+		got[text(a)] = href
+	})
+	for label, href := range want {
+		if got[label] != href {
+			t.Errorf("nav %q links to %q, want %q", label, got[label], href)
+		}
+	}
+}
+
+func TestUnknownSectionMarksNothing(t *testing.T) {
+	doc, _ := render(t, PlaceholderPage(PlaceholderProps{Page: page("nope", adminViewer())}))
+	if n := doc.Find(`[aria-current="page"]`).Length(); n != 0 {
+		t.Errorf("%d items current for an unknown section, want 0", n)
+	}
+}
+
+func TestPortalHeaderForNonAdmins(t *testing.T) {
+	doc, _ := render(t, PortalPage(PortalProps{Page: page(SectionPortal, userViewer())}))
+	if doc.Find(testid("nav")).Length() != 0 {
+		t.Error("non-admin sees the console navigation")
+	}
+	if doc.Find(`a[href^="/admin"]`).Length() != 0 {
+		t.Error("non-admin page links into /admin")
+	}
+	mustOne(t, doc, "header "+testid("account"))
+	if got := text(mustOne(t, doc, testid("viewer-email"))); got != "bob@company.com" {
+		t.Errorf("viewer email = %q", got)
+	}
+}
+
+func TestLogoutIsPOSTWithCSRF(t *testing.T) {
+	for name, v := range map[string]*Viewer{"admin": adminViewer(), "user": userViewer()} {
+		t.Run(name, func(t *testing.T) {
+			doc, _ := render(t, PortalPage(PortalProps{Page: page(SectionPortal, v)}))
+			form := mustOne(t, doc, testid("logout-form"))
+			if m, _ := form.Attr("method"); m != "post" {
+				t.Errorf("logout method = %q, want post", m)
+			}
+			if a, _ := form.Attr("action"); a != "/logout" {
+				t.Errorf("logout action = %q, want /logout", a)
+			}
+			csrf := form.Find(`input[type="hidden"][name="_csrf"]`)
+			if v, _ := csrf.Attr("value"); csrf.Length() != 1 || v != testCSRF {
+				t.Errorf("logout form CSRF input: %d found, value %q", csrf.Length(), v)
+			}
+			if form.Find(`button[type="submit"]`).Length() != 1 {
+				t.Error("logout form has no submit button")
+			}
+		})
+	}
+}
+
+func TestMinimalLayoutBeforeSignIn(t *testing.T) {
+	for _, name := range []string{"login", "login-none", "error-anon"} {
+		t.Run(name, func(t *testing.T) {
+			doc, _ := render(t, allPages()[name])
+			for _, sel := range []string{testid("nav"), testid("logout-form"), testid("account")} {
+				if doc.Find(sel).Length() != 0 {
+					t.Errorf("%s shown before sign-in", sel)
+				}
+			}
+			mustOne(t, doc, ".minimal main")
+		})
+	}
+}
+
+func TestFlashes(t *testing.T) {
+	flashes := []Flash{
+		{Kind: FlashSuccess, Message: "Saved."},
+		{Kind: FlashError, Message: "Broke."},
+		{Kind: FlashInfo, Message: "FYI."},
+	}
+	doc, _ := render(t, DashboardPage(DashboardProps{Page: page(SectionDashboard, adminViewer(), flashes...)}))
+	got := doc.Find("main " + testid("flash"))
+	if got.Length() != len(flashes) {
+		t.Fatalf("%d flashes shown, want %d", got.Length(), len(flashes))
+	}
+	wantRole := map[string]string{FlashSuccess: "status", FlashError: "alert", FlashInfo: "status"}
+	got.Each(func(i int, s *goquery.Selection) {
+		if text(s) != flashes[i].Message {
+			t.Errorf("flash %d text = %q, want %q", i, text(s), flashes[i].Message)
+		}
+		if role, _ := s.Attr("role"); role != wantRole[flashes[i].Kind] {
+			t.Errorf("flash %s role = %q, want %q", flashes[i].Kind, role, wantRole[flashes[i].Kind])
+		}
+	})
+}
+
+func TestNoFlashContainerWithoutFlashes(t *testing.T) {
+	doc, _ := render(t, DashboardPage(DashboardProps{Page: page(SectionDashboard, adminViewer())}))
+	if doc.Find(".flashes").Length() != 0 {
+		t.Error("empty flash container rendered")
+	}
+}
+
+func TestFlashesShownOnEveryLayout(t *testing.T) {
+	for _, name := range []string{"login", "dashboard", "portal-user-empty", "error-anon"} {
+		t.Run(name, func(t *testing.T) {
+			doc, _ := render(t, allPages()[name])
+			if doc.Find(testid("flash")).Length() == 0 {
+				t.Error("flash not shown")
+			}
+		})
+	}
+}
+
+func TestDocumentShell(t *testing.T) {
+	for name, c := range allPages() {
+		t.Run(name, func(t *testing.T) {
+			doc, html := render(t, c)
+			if !strings.HasPrefix(strings.ToLower(html), "<!doctype html>") {
+				t.Error("missing doctype")
+			}
+			if lang, _ := doc.Find("html").Attr("lang"); lang != "en" {
+				t.Errorf("lang = %q, want en", lang)
+			}
+			mustOne(t, doc, `head link[rel="stylesheet"][href="/static/app.css"]`)
+			mustOne(t, doc, `head link[rel="icon"][href="/static/favicon.svg"]`)
+			mustOne(t, doc, `head script[src="/static/app.js"][defer]`)
+			mustOne(t, doc, `head meta[name="viewport"]`)
+			mustOne(t, doc, "main#main")
+			mustOne(t, doc, `a.skip-link[href="#main"]`)
+			if got := text(doc.Find("title")); !strings.HasSuffix(got, "Drawbridge") {
+				t.Errorf("title = %q", got)
+			}
+			if v := text(doc.Find(testid("version"))); v != "v1.2.3" {
+				t.Errorf("footer version = %q, want v1.2.3", v)
+			}
+		})
+	}
+}
+
+func TestSignedInPagesHaveLandmarks(t *testing.T) {
+	for _, name := range []string{"dashboard", "users", "portal-user-empty", "settings", "error-admin"} {
+		t.Run(name, func(t *testing.T) {
+			doc, _ := render(t, allPages()[name])
+			mustOne(t, doc, "header")
+			mustOne(t, doc, "main")
+			mustOne(t, doc, "footer")
+			if doc.Find("h1").Length() != 1 {
+				t.Errorf("%d h1 elements, want 1", doc.Find("h1").Length())
+			}
+		})
+	}
+}

@@ -1,0 +1,258 @@
+package views
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+)
+
+func TestDashboardPage(t *testing.T) {
+	doc, _ := render(t, DashboardPage(DashboardProps{
+		Page:       page(SectionDashboard, adminViewer()),
+		Users:      42,
+		Admins:     3,
+		Disabled:   2,
+		ConsoleURL: "http://console.localhost:8080",
+		Steps: []SetupStep{
+			{Title: "Sign in", Done: true},
+			{Title: "Add a route", Body: "Put an MCP server behind the gateway.", URL: "/admin/routes"},
+			{Title: "Attach a policy", URL: "/admin/policies"},
+		},
+	}))
+	for id, want := range map[string]string{"stat-users-value": "42", "stat-admins-value": "3", "stat-disabled-value": "2"} {
+		if got := text(mustOne(t, doc, testid(id))); got != want {
+			t.Errorf("%s = %q, want %q", id, got, want)
+		}
+	}
+	steps := doc.Find(testid("setup-step"))
+	if steps.Length() != 3 {
+		t.Fatalf("%d steps, want 3", steps.Length())
+	}
+	wantDone := []string{"true", "false", "false"}
+	steps.Each(func(i int, s *goquery.Selection) {
+		if d, _ := s.Attr("data-done"); d != wantDone[i] {
+			t.Errorf("step %d data-done = %q, want %q", i, d, wantDone[i])
+		}
+	})
+	// A step still to do links to where it is done; a finished one does not.
+	if href, _ := steps.Eq(1).Find("a").Attr("href"); href != "/admin/routes" {
+		t.Errorf("open step links to %q", href)
+	}
+	if steps.Eq(0).Find("a").Length() != 0 {
+		t.Error("finished step is a link")
+	}
+	if !strings.Contains(text(steps.Eq(0)), "(done)") {
+		t.Error("finished step does not say so to screen readers")
+	}
+	if got := text(mustOne(t, doc, testid("steps-progress"))); got != "1 of 3 done" {
+		t.Errorf("progress = %q", got)
+	}
+	if got := text(mustOne(t, doc, testid("console-url"))); got != "http://console.localhost:8080" {
+		t.Errorf("console URL = %q", got)
+	}
+	copyBtn := mustOne(t, doc, `button[data-copy][data-copy-target="console-url"]`)
+	if _, hidden := copyBtn.Attr("hidden"); !hidden {
+		t.Error("copy button visible before JavaScript can make it work")
+	}
+}
+
+func TestDashboardWithoutSteps(t *testing.T) {
+	doc, _ := render(t, DashboardPage(DashboardProps{Page: page(SectionDashboard, adminViewer())}))
+	if doc.Find(testid("setup-steps")).Length() != 0 {
+		t.Error("empty checklist rendered")
+	}
+	if !strings.Contains(text(mustOne(t, doc, testid("console-url"))), "server.console_url") {
+		t.Error("missing console URL not explained")
+	}
+}
+
+func TestPortalPageServers(t *testing.T) {
+	doc, _ := render(t, PortalPage(PortalProps{
+		Page: page(SectionPortal, userViewer()),
+		Servers: []PortalServer{
+			{Name: "GitHub", Description: "Repos", URL: "http://github.localhost:8080/mcp", Connected: true, NeedsOAuth: true},
+			{Name: "Linear", URL: "http://linear.localhost:8080/mcp", NeedsOAuth: true},
+			{Name: "Docs", URL: "http://docs.localhost:8080/mcp"},
+		},
+	}))
+	if got := text(mustOne(t, doc, "h1")); got != "Your MCP servers" {
+		t.Errorf("heading = %q", got)
+	}
+	servers := doc.Find(testid("portal-server"))
+	if servers.Length() != 3 {
+		t.Fatalf("%d servers, want 3", servers.Length())
+	}
+	github, linear, docs := servers.Eq(0), servers.Eq(1), servers.Eq(2)
+
+	if got := text(github.Find(testid("server-status"))); got != "Connected" {
+		t.Errorf("GitHub status = %q", got)
+	}
+	form := github.Find(testid("disconnect-form"))
+	if a, _ := form.Attr("action"); a != "http://github.localhost:8080/.drawbridge/mcp/disconnect" {
+		t.Errorf("disconnect action = %q", a)
+	}
+	if m, _ := form.Attr("method"); m != "post" {
+		t.Errorf("disconnect method = %q", m)
+	}
+	if github.Find(testid("connect-button")).Length() != 0 {
+		t.Error("connected server offers Connect")
+	}
+
+	if got := text(linear.Find(testid("server-status"))); got != "Not connected" {
+		t.Errorf("Linear status = %q", got)
+	}
+	if href, _ := linear.Find(testid("connect-button")).Attr("href"); href != "http://linear.localhost:8080/.drawbridge/mcp/connect" {
+		t.Errorf("connect href = %q", href)
+	}
+	if linear.Find(testid("disconnect-form")).Length() != 0 {
+		t.Error("unconnected server offers Disconnect")
+	}
+
+	if docs.Find(testid("connect-button")+", "+testid("disconnect-form")).Length() != 0 {
+		t.Error("server without upstream OAuth offers Connect or Disconnect")
+	}
+	if got := text(docs.Find("code")); got != "http://docs.localhost:8080/mcp" {
+		t.Errorf("docs URL = %q", got)
+	}
+	// Each URL has its own copy target.
+	ids := map[string]bool{}
+	doc.Find("button[data-copy]").Each(func(_ int, b *goquery.Selection) {
+		target, _ := b.Attr("data-copy-target")
+		if ids[target] || doc.Find("#"+target).Length() != 1 {
+			t.Errorf("copy target %q missing or shared", target)
+		}
+		ids[target] = true
+	})
+	if len(ids) != 3 {
+		t.Errorf("%d copy buttons, want 3", len(ids))
+	}
+}
+
+func TestPortalEmptyState(t *testing.T) {
+	t.Run("user", func(t *testing.T) {
+		doc, _ := render(t, PortalPage(PortalProps{Page: page(SectionPortal, userViewer())}))
+		empty := mustOne(t, doc, testid("empty-state"))
+		got := text(empty)
+		for _, want := range []string{"No MCP servers are available to you yet", "An administrator adds routes in the console"} {
+			if !strings.Contains(got, want) {
+				t.Errorf("empty state %q lacks %q", got, want)
+			}
+		}
+		if doc.Find(testid("add-route")).Length() != 0 {
+			t.Error("non-admin offered to add a route")
+		}
+	})
+	t.Run("admin", func(t *testing.T) {
+		doc, _ := render(t, PortalPage(PortalProps{Page: page(SectionPortal, adminViewer())}))
+		if href, _ := mustOne(t, doc, testid("empty-state")+" "+testid("add-route")).Attr("href"); href != "/admin/routes" {
+			t.Errorf("add route href = %q", href)
+		}
+	})
+}
+
+func TestPlaceholderPage(t *testing.T) {
+	doc, _ := render(t, PlaceholderPage(PlaceholderProps{
+		Page: page(SectionAudit, adminViewer()), Heading: "Audit log", Body: "Every tool call, soon.",
+	}))
+	if got := text(mustOne(t, doc, "h1")); got != "Audit log" {
+		t.Errorf("heading = %q", got)
+	}
+	if got := text(mustOne(t, doc, testid("not-built"))); !strings.Contains(got, "not built yet") {
+		t.Errorf("notice = %q", got)
+	}
+	if got := text(mustOne(t, doc, testid("placeholder-body"))); got != "Every tool call, soon." {
+		t.Errorf("body = %q", got)
+	}
+}
+
+func TestSettingsPage(t *testing.T) {
+	doc, _ := render(t, SettingsPage(SettingsProps{
+		Page:          page(SectionSettings, adminViewer()),
+		ConsoleURL:    "http://console.localhost:8080",
+		DataDir:       "/var/lib/drawbridge",
+		Database:      "sqlite",
+		LocalAccounts: true,
+		Providers:     []string{"corp", "google"},
+		Admins:        []string{"alice@company.com"},
+		ConfigVersion: 17,
+	}))
+	want := map[string]string{
+		"settings-console-url":    "http://console.localhost:8080",
+		"settings-data-dir":       "/var/lib/drawbridge",
+		"settings-database":       "sqlite",
+		"settings-config-version": "17",
+		"settings-local-accounts": "Enabled",
+		"settings-providers":      "corp google",
+		"settings-admins":         "alice@company.com",
+	}
+	for id, w := range want {
+		el := mustOne(t, doc, testid(id))
+		got := text(el)
+		if el.Is("ul") {
+			got = items(el)
+		}
+		if got != w {
+			t.Errorf("%s = %q, want %q", id, got, w)
+		}
+	}
+	mustOne(t, doc, "dl"+testid("settings"))
+	if doc.Find("main form, main input").Length() != 0 {
+		t.Error("read-only settings page has a form")
+	}
+}
+
+func TestSettingsPageUnset(t *testing.T) {
+	doc, _ := render(t, SettingsPage(SettingsProps{Page: page(SectionSettings, adminViewer())}))
+	for id, w := range map[string]string{
+		"settings-console-url":    "Not set",
+		"settings-local-accounts": "Disabled",
+		"settings-providers":      "None",
+	} {
+		if got := text(mustOne(t, doc, testid(id))); got != w {
+			t.Errorf("%s = %q, want %q", id, got, w)
+		}
+	}
+}
+
+func TestErrorPage(t *testing.T) {
+	t.Run("signed out", func(t *testing.T) {
+		doc, _ := render(t, ErrorPage(ErrorProps{
+			Page: page("", nil), Status: 404, Heading: "Page not found", Message: "Nothing lives here.",
+		}))
+		for id, w := range map[string]string{
+			"error-status":  "404",
+			"error-heading": "Page not found",
+			"error-message": "Nothing lives here.",
+			"request-id":    "req-42",
+		} {
+			if got := text(mustOne(t, doc, testid(id))); got != w {
+				t.Errorf("%s = %q, want %q", id, got, w)
+			}
+		}
+		if href, _ := mustOne(t, doc, testid("error-sign-in")).Attr("href"); href != "/login" {
+			t.Errorf("sign-in href = %q", href)
+		}
+	})
+	t.Run("signed in", func(t *testing.T) {
+		doc, _ := render(t, ErrorPage(ErrorProps{Page: page("", userViewer()), Status: 403}))
+		if got := text(mustOne(t, doc, testid("error-heading"))); got != "Forbidden" {
+			t.Errorf("default heading = %q, want the status text", got)
+		}
+		if href, _ := mustOne(t, doc, testid("error-home")).Attr("href"); href != "/" {
+			t.Errorf("home href = %q", href)
+		}
+		if doc.Find(testid("error-sign-in")).Length() != 0 {
+			t.Error("signed-in viewer asked to sign in")
+		}
+		mustOne(t, doc, testid("logout-form"))
+	})
+	t.Run("no request id", func(t *testing.T) {
+		p := ErrorProps{Page: page("", nil), Status: 500}
+		p.RequestID = ""
+		doc, _ := render(t, ErrorPage(p))
+		if doc.Find(testid("request-id")).Length() != 0 {
+			t.Error("empty request id shown")
+		}
+	})
+}

@@ -1,0 +1,190 @@
+// Package views holds the templ components of the console, the portal and
+// the sign-in pages. Components take typed props and render; they never see
+// an echo.Context or the database.
+package views
+
+import "time"
+
+// Sections of the console navigation. Page.Section names the active one.
+const (
+	SectionPortal          = "portal"
+	SectionDashboard       = "dashboard"
+	SectionRoutes          = "routes"
+	SectionPolicies        = "policies"
+	SectionApps            = "apps"
+	SectionClients         = "clients"
+	SectionServiceAccounts = "service-accounts"
+	SectionUsers           = "users"
+	SectionAudit           = "audit"
+	SectionSettings        = "settings"
+)
+
+// Page is what every full page shares: its title, the signed-in viewer, the
+// CSRF token forms must carry, and the flash messages to show once.
+type Page struct {
+	Title     string
+	Section   string
+	Viewer    *Viewer // nil on pages shown before sign-in
+	CSRFToken string
+	Flashes   []Flash
+	Version   string
+	RequestID string
+}
+
+// Viewer is the signed-in person, as the layout shows them.
+type Viewer struct {
+	Email   string
+	Name    string
+	IsAdmin bool
+}
+
+// Flash kinds.
+const (
+	FlashSuccess = "success"
+	FlashError   = "error"
+	FlashInfo    = "info"
+)
+
+// Flash is a one-time message shown at the top of the next page.
+type Flash struct {
+	Kind    string
+	Message string
+}
+
+// LoginProps renders the sign-in page.
+type LoginProps struct {
+	Page
+	Email         string // echoed back after a failed attempt
+	Error         string // one message for every failure, never which part was wrong
+	Next          string // same-origin path to return to, already validated
+	LocalAccounts bool
+	Providers     []LoginProvider
+}
+
+// LoginProvider is one OIDC provider button on the sign-in page.
+type LoginProvider struct {
+	Name        string
+	DisplayName string
+	URL         string // starts the provider's sign-in, carries next
+}
+
+// Pagination describes one page of a longer list.
+type Pagination struct {
+	Page    int // 1-based
+	PerPage int
+	Total   int
+	PrevURL string // "" on the first page
+	NextURL string // "" on the last page
+}
+
+// First is the 1-based index of the first row shown, 0 when empty.
+func (p Pagination) First() int {
+	if p.Total == 0 {
+		return 0
+	}
+	return (p.Page-1)*p.PerPage + 1
+}
+
+// Last is the 1-based index of the last row shown.
+func (p Pagination) Last() int {
+	return min(p.Page*p.PerPage, p.Total)
+}
+
+// UsersProps renders the Users page: a searchable, paged list.
+type UsersProps struct {
+	Page
+	Query      string
+	Users      []UserRow
+	Pagination Pagination
+}
+
+// UserRow is one user in the list. The action URLs take a POST with the
+// CSRF token: /admin/users/{ID}/disable, /enable, /grant-admin, /revoke-admin.
+type UserRow struct {
+	ID         uint
+	Email      string
+	Name       string
+	Provider   string // "local" or an OIDC provider name
+	Groups     []string
+	IsAdmin    bool
+	Disabled   bool
+	IsSelf     bool // the viewer: they may not disable or demote themselves
+	LastSignIn *time.Time
+	CreatedAt  time.Time
+}
+
+// UserForm is the create-user form; Errors holds a message per field name
+// (email, name, password).
+type UserForm struct {
+	Email   string
+	Name    string
+	IsAdmin bool
+	Errors  map[string]string
+}
+
+// NewUserProps renders the create-user page, posting to /admin/users.
+type NewUserProps struct {
+	Page
+	Form UserForm
+}
+
+// DashboardProps renders the console's landing page.
+type DashboardProps struct {
+	Page
+	Users      int
+	Admins     int
+	Disabled   int
+	ConsoleURL string
+	Steps      []SetupStep
+}
+
+// SetupStep is one item of the getting-started checklist.
+type SetupStep struct {
+	Title string
+	Body  string
+	URL   string
+	Done  bool
+}
+
+// PortalProps renders the portal at / for every signed-in user.
+type PortalProps struct {
+	Page
+	Servers []PortalServer // empty until routes exist
+}
+
+// PortalServer is one MCP server the viewer may use.
+type PortalServer struct {
+	Name        string
+	Description string
+	URL         string
+	Connected   bool
+	NeedsOAuth  bool
+}
+
+// PlaceholderProps renders a console section that is not built yet, saying
+// so plainly.
+type PlaceholderProps struct {
+	Page
+	Heading string
+	Body    string
+}
+
+// SettingsProps renders the read-only settings page.
+type SettingsProps struct {
+	Page
+	ConsoleURL    string
+	DataDir       string
+	Database      string
+	LocalAccounts bool
+	Providers     []string
+	Admins        []string
+	ConfigVersion int64
+}
+
+// ErrorProps renders a 4xx/5xx page.
+type ErrorProps struct {
+	Page
+	Status  int
+	Heading string
+	Message string
+}
