@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/drawbridge/drawbridge/cmd/drawbridge/internal/demo"
+	"github.com/drawbridge/drawbridge/web"
+)
+
+// serve runs the gateway until ctx is done.
+func serve(ctx context.Context, args []string, env environment, sio stdio) error {
+	var f configFlags
+	fs := newFlagSet("serve", sio.err)
+	f.register(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	b, err := openBackend(ctx, f, env, sio.err)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+
+	admin, err := bootstrapAdmin(ctx, b, env)
+	if err != nil {
+		return err
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 2)
+
+	var demoURL string
+	if b.cfg.Server.Demo {
+		ready := make(chan net.Addr, 1)
+		go func() {
+			errc <- demo.Serve(ctx, "127.0.0.1:0", demo.Options{Logger: b.logger}, func(a net.Addr) { ready <- a })
+		}()
+		select {
+		case a := <-ready:
+			demoURL = "http://" + a.String() + demo.Path
+		case err := <-errc:
+			return fmt.Errorf("demo server: %w", err)
+		}
+	}
+
+	srv, err := web.New(web.Deps{Config: b.cfg, Keys: b.keys, Store: b.store, Logger: b.logger, Version: buildVersion()})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", b.cfg.Server.Address)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (set server.address or --address to another port)", b.cfg.Server.Address, err)
+	}
+	hs := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		// No write timeout: MCP answers stream for as long as they last.
+	}
+	go func() { errc <- hs.Serve(ln) }()
+	printBanner(sio, b.cfg, ln.Addr(), admin, demoURL)
+
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+	}
+	b.logger.Info("shutting down")
+	shutdownCtx, done := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer done()
+	return hs.Shutdown(shutdownCtx)
+}
+
+// printBanner tells a newcomer where to go and how to sign in.
+func printBanner(sio stdio, cfg web.Config, addr net.Addr, admin *firstAdmin, demoURL string) {
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "\nDrawbridge %s is running (listening on %s).\n\n", buildVersion(), addr)
+	fmt.Fprintf(&sb, "  Console:   %s/admin\n", strings.TrimSuffix(cfg.Server.ConsoleURL, "/"))
+	fmt.Fprintf(&sb, "  Portal:    %s/\n", strings.TrimSuffix(cfg.Server.ConsoleURL, "/"))
+	if demoURL != "" {
+		fmt.Fprintf(&sb, "  Demo MCP:  %s (loopback only)\n", demoURL)
+	}
+	if admin != nil {
+		fmt.Fprintf(&sb, "\n  First administrator created. Sign in with:\n")
+		fmt.Fprintf(&sb, "    email:     %s\n", admin.email)
+		if admin.generated {
+			fmt.Fprintf(&sb, "    password:  %s\n", admin.password)
+			fmt.Fprintf(&sb, "  This password is shown once. Lost it? Run: drawbridge user set-password --email %s\n", admin.email)
+		} else {
+			fmt.Fprintf(&sb, "    password:  the one in DRAWBRIDGE_ADMIN_PASSWORD\n")
+		}
+	}
+	if !samePort(cfg.Server.ConsoleURL, addr) {
+		fmt.Fprintf(&sb, "\n  Note: server.console_url (%s) does not use the port Drawbridge listens on.\n", cfg.Server.ConsoleURL)
+	}
+	fmt.Fprintf(&sb, "\nPress Ctrl+C to stop.\n\n")
+	fmt.Fprint(sio.out, sb.String())
+}
+
+// samePort reports whether the console URL's port is the one we listen
+// on; when it is not, a reverse proxy is expected in front.
+func samePort(consoleURL string, addr net.Addr) bool {
+	u, err := url.Parse(consoleURL)
+	if err != nil {
+		return false
+	}
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	}
+	_, listening, err := net.SplitHostPort(addr.String())
+	return err == nil && port == listening
+}

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+
+	"github.com/drawbridge/drawbridge/models"
+	"github.com/drawbridge/drawbridge/web"
+)
+
+// backend is what every subcommand that touches state opens: the config,
+// the keys, and the store. Close releases it.
+type backend struct {
+	cfg    web.Config
+	keys   web.Keys
+	store  *models.Store
+	logger *slog.Logger
+}
+
+func (b *backend) Close() error { return b.store.Close() }
+
+// openBackend loads the configuration and opens the data directory and
+// database it names, creating them on first start.
+func openBackend(ctx context.Context, f configFlags, env environment, stderr io.Writer) (*backend, error) {
+	cfg, err := loadConfig(f, env)
+	if err != nil {
+		return nil, err
+	}
+	logger, err := newLogger(cfg.Log, stderr)
+	if err != nil {
+		return nil, err
+	}
+	if err := prepareDataDir(cfg.Server.DataDir); err != nil {
+		return nil, err
+	}
+	keys, cipher, err := loadKeys(cfg.Server.DataDir, env)
+	if err != nil {
+		return nil, err
+	}
+	dsn := cfg.Database.DSN
+	if dsn == "" {
+		dsn = filepath.Join(cfg.Server.DataDir, databaseFile)
+	}
+	store, err := models.Open(ctx, models.Options{Driver: cfg.Database.Driver, DSN: dsn, Cipher: cipher, Logger: logger})
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	return &backend{cfg: cfg, keys: keys, store: store, logger: logger}, nil
+}
+
+func newLogger(cfg web.LogConfig, w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.Level)); err != nil {
+		return nil, fmt.Errorf("log.level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return slog.New(slog.NewTextHandler(w, opts)), nil
+}

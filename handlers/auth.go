@@ -1,0 +1,159 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/drawbridge/drawbridge/models"
+	"github.com/drawbridge/drawbridge/views"
+)
+
+// AuthUsers is what sign-in needs of the store.
+type AuthUsers interface {
+	GetUserByEmail(ctx context.Context, email string) (*models.User, error)
+	RecordSignIn(ctx context.Context, id uint, at time.Time) error
+	SetAdmin(ctx context.Context, id uint, admin bool) error
+}
+
+// Auth serves the sign-in page, local password sign-in and sign-out.
+type Auth struct {
+	Base
+	Users         AuthUsers
+	LocalAccounts bool
+	Providers     []views.LoginProvider // OIDC buttons; URL without next
+	IsAdminEmail  func(email string) bool
+	Accounts      *Throttle // failures per email
+	Addresses     *Throttle // failures per client IP
+	Logger        *slog.Logger
+}
+
+// NewAuth builds the sign-in handlers. Five failures per account or thirty
+// per address within fifteen minutes pause further attempts.
+func NewAuth(base Base, users AuthUsers, local bool, providers []views.LoginProvider, isAdmin func(string) bool, logger *slog.Logger) *Auth {
+	return &Auth{
+		Base: base, Users: users, LocalAccounts: local, Providers: providers, IsAdminEmail: isAdmin,
+		Accounts:  NewThrottle(5, 15*time.Minute),
+		Addresses: NewThrottle(30, 15*time.Minute),
+		Logger:    logger,
+	}
+}
+
+const msgBadCredentials = "Email or password is incorrect."
+
+// ShowLogin renders the sign-in page, or sends a signed-in user on.
+func (h *Auth) ShowLogin(c echo.Context) error {
+	next := SafeNext(c.QueryParam("next"))
+	if u := UserFrom(c); u != nil {
+		return c.Redirect(http.StatusSeeOther, landing(u, next))
+	}
+	return h.renderLogin(c, http.StatusOK, "", "", next)
+}
+
+// Login checks an email and password. Unknown email, wrong password and a
+// password-less (OIDC) account all get the same answer in the same time.
+func (h *Auth) Login(c echo.Context) error {
+	if !h.LocalAccounts {
+		return echo.NewHTTPError(http.StatusNotFound, "Password sign-in is turned off.")
+	}
+	email := strings.ToLower(strings.TrimSpace(c.FormValue("email")))
+	password := c.FormValue("password")
+	next := SafeNext(c.FormValue("next"))
+	ip := c.RealIP()
+
+	for _, t := range []struct {
+		throttle *Throttle
+		key      string
+	}{{h.Accounts, email}, {h.Addresses, ip}} {
+		if blocked, wait := t.throttle.Blocked(t.key); blocked {
+			h.Logger.Warn("sign-in throttled", "email", email, "ip", ip)
+			msg := fmt.Sprintf("Too many failed attempts. Try again in %d minutes.", int(wait.Minutes())+1)
+			return h.renderLogin(c, http.StatusTooManyRequests, msg, email, next)
+		}
+	}
+
+	u, err := h.Users.GetUserByEmail(c.Request().Context(), email)
+	switch {
+	case errors.Is(err, models.ErrNotFound), err == nil && u.PasswordHash == "":
+		models.CheckPasswordDummy(password)
+		return h.fail(c, email, ip, next)
+	case err != nil:
+		return err
+	case !models.CheckPassword(u.PasswordHash, password):
+		return h.fail(c, email, ip, next)
+	}
+	h.Accounts.Reset(email)
+	if u.Disabled {
+		return h.renderLogin(c, http.StatusForbidden, "This account is disabled. Ask an administrator to enable it.", email, next)
+	}
+	return h.complete(c, u, next)
+}
+
+func (h *Auth) fail(c echo.Context, email, ip, next string) error {
+	h.Accounts.Fail(email)
+	h.Addresses.Fail(ip)
+	h.Logger.Info("sign-in failed", "email", email, "ip", ip)
+	return h.renderLogin(c, http.StatusUnauthorized, msgBadCredentials, email, next)
+}
+
+// complete signs u in after any method: the admins list, a fresh session,
+// the sign-in time, and the way on.
+func (h *Auth) complete(c echo.Context, u *models.User, next string) error {
+	ctx := c.Request().Context()
+	if !u.IsAdmin && h.IsAdminEmail(u.Email) {
+		if err := h.Users.SetAdmin(ctx, u.ID, true); err != nil {
+			return err
+		}
+		u.IsAdmin = true
+	}
+	if err := h.Sessions.SignIn(c, u); err != nil {
+		return err
+	}
+	if err := h.Users.RecordSignIn(ctx, u.ID, time.Now()); err != nil {
+		return err
+	}
+	h.Logger.Info("signed in", "user", u.Email, "provider", u.Provider, "ip", c.RealIP())
+	return c.Redirect(http.StatusSeeOther, landing(u, next))
+}
+
+// Logout ends the session. It is a POST (CSRF-checked), never a link.
+func (h *Auth) Logout(c echo.Context) error {
+	h.Sessions.SignOut(c)
+	h.Sessions.AddFlash(c, views.Flash{Kind: views.FlashInfo, Message: "You are signed out."})
+	return c.Redirect(http.StatusSeeOther, "/login")
+}
+
+func (h *Auth) renderLogin(c echo.Context, status int, msg, email, next string) error {
+	providers := make([]views.LoginProvider, len(h.Providers))
+	for i, p := range h.Providers {
+		p.URL = withNext(p.URL, next)
+		providers[i] = p
+	}
+	return Render(c, status, views.LoginPage(views.LoginProps{
+		Page:          h.Page(c, "Sign in", ""),
+		Email:         email,
+		Error:         msg,
+		Next:          next,
+		LocalAccounts: h.LocalAccounts,
+		Providers:     providers,
+	}))
+}
+
+// landing is where a user goes after sign-in: next if given, otherwise the
+// console for admins and the portal for everyone else.
+func landing(u *models.User, next string) string {
+	switch {
+	case next != "":
+		return next
+	case u.IsAdmin:
+		return "/admin"
+	default:
+		return "/"
+	}
+}

@@ -1,0 +1,231 @@
+package web
+
+import (
+	"fmt"
+	"net"
+	"net/mail"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Config is everything Drawbridge reads at start: the YAML file, then
+// DRAWBRIDGE_* environment variables, then flags. cmd/drawbridge loads it;
+// everything else receives the parts it needs through constructors.
+type Config struct {
+	Server   ServerConfig   `yaml:"server"`
+	Database DatabaseConfig `yaml:"database"`
+	Identity IdentityConfig `yaml:"identity"`
+	Admins   []string       `yaml:"admins"`
+	Log      LogConfig      `yaml:"log"`
+}
+
+// ServerConfig says where Drawbridge listens and how people reach it.
+type ServerConfig struct {
+	Address    string `yaml:"address"`
+	ConsoleURL string `yaml:"console_url"`
+	DataDir    string `yaml:"data_dir"`
+	// Demo starts the demo MCP server on loopback beside the gateway.
+	Demo bool `yaml:"demo"`
+}
+
+// DatabaseConfig selects the store. SQLite lives in the data directory.
+type DatabaseConfig struct {
+	Driver string `yaml:"driver"`
+	DSN    string `yaml:"dsn"`
+}
+
+// IdentityConfig says how people sign in.
+type IdentityConfig struct {
+	// LocalAccounts enables email + password sign-in; nil means true.
+	LocalAccounts *bool          `yaml:"local_accounts"`
+	OIDC          []OIDCProvider `yaml:"oidc"`
+	Session       SessionConfig  `yaml:"session"`
+}
+
+// LocalAccountsEnabled reports whether email + password sign-in is on.
+func (c IdentityConfig) LocalAccountsEnabled() bool {
+	return c.LocalAccounts == nil || *c.LocalAccounts
+}
+
+// OIDCProvider is one OpenID Connect identity provider people sign in with.
+type OIDCProvider struct {
+	Name         string   `yaml:"name"`
+	DisplayName  string   `yaml:"display_name"`
+	Issuer       string   `yaml:"issuer"`
+	ClientID     string   `yaml:"client_id"`
+	ClientSecret string   `yaml:"client_secret"`
+	Scopes       []string `yaml:"scopes"`
+	GroupsClaim  string   `yaml:"groups_claim"`
+}
+
+// Label is the name shown on the sign-in button.
+func (p OIDCProvider) Label() string {
+	if p.DisplayName != "" {
+		return p.DisplayName
+	}
+	return p.Name
+}
+
+// SessionConfig bounds how long a console session lives.
+type SessionConfig struct {
+	IdleTimeout     time.Duration `yaml:"idle_timeout"`
+	AbsoluteTimeout time.Duration `yaml:"absolute_timeout"`
+}
+
+// LogConfig shapes the process log.
+type LogConfig struct {
+	Level  string `yaml:"level"`  // debug, info, warn, error
+	Format string `yaml:"format"` // text or json
+}
+
+// DefaultFirstAdmin is the first admin's email when admins lists none.
+const DefaultFirstAdmin = "admin@drawbridge.localhost"
+
+// DefaultConfig is the embedded default `make run` starts with.
+func DefaultConfig() Config {
+	return Config{
+		Server: ServerConfig{
+			Address:    "127.0.0.1:8080",
+			ConsoleURL: "http://localhost:8080",
+			DataDir:    "./data",
+		},
+		Database: DatabaseConfig{Driver: "sqlite"},
+		Identity: IdentityConfig{Session: SessionConfig{
+			IdleTimeout:     8 * time.Hour,
+			AbsoluteTimeout: 24 * time.Hour,
+		}},
+		Log: LogConfig{Level: "info", Format: "text"},
+	}
+}
+
+// FirstAdminEmail is the account created when the database has no users.
+func (c Config) FirstAdminEmail() string {
+	if len(c.Admins) > 0 {
+		return strings.ToLower(strings.TrimSpace(c.Admins[0]))
+	}
+	return DefaultFirstAdmin
+}
+
+// IsAdminEmail reports whether email is listed under admins.
+func (c Config) IsAdminEmail(email string) bool {
+	for _, a := range c.Admins {
+		if strings.EqualFold(strings.TrimSpace(a), strings.TrimSpace(email)) {
+			return true
+		}
+	}
+	return false
+}
+
+// Problem is one thing wrong with the configuration, by key.
+type Problem struct {
+	Key     string // dotted path, e.g. identity.oidc[0].issuer
+	Message string
+}
+
+// Problems is every problem Validate found; it is an error.
+type Problems []Problem
+
+func (p Problems) Error() string {
+	lines := make([]string, len(p))
+	for i, pr := range p {
+		lines[i] = pr.Key + ": " + pr.Message
+	}
+	return "invalid configuration:\n  " + strings.Join(lines, "\n  ")
+}
+
+var providerName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
+
+// Validate reports every problem at once, each naming its key.
+func (c Config) Validate() error {
+	var ps Problems
+	add := func(key, format string, args ...any) {
+		ps = append(ps, Problem{Key: key, Message: fmt.Sprintf(format, args...)})
+	}
+
+	if _, _, err := net.SplitHostPort(c.Server.Address); err != nil {
+		add("server.address", "must be host:port or :port, got %q", c.Server.Address)
+	}
+	if msg := checkConsoleURL(c.Server.ConsoleURL); msg != "" {
+		add("server.console_url", "%s", msg)
+	}
+	if strings.TrimSpace(c.Server.DataDir) == "" {
+		add("server.data_dir", "must not be empty")
+	}
+
+	switch c.Database.Driver {
+	case "sqlite":
+	case "postgres":
+		add("database.driver", "postgres is not supported yet; use sqlite")
+	default:
+		add("database.driver", "must be sqlite, got %q", c.Database.Driver)
+	}
+
+	seen := map[string]bool{}
+	for i, p := range c.Identity.OIDC {
+		key := fmt.Sprintf("identity.oidc[%d]", i)
+		switch {
+		case !providerName.MatchString(p.Name):
+			add(key+".name", "must be 1-32 lowercase letters, digits, - or _, got %q", p.Name)
+		case seen[p.Name]:
+			add(key+".name", "%q is used by another provider", p.Name)
+		}
+		seen[p.Name] = true
+		if u, err := url.Parse(p.Issuer); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			add(key+".issuer", "must be an absolute http(s) URL, got %q", p.Issuer)
+		}
+		if p.ClientID == "" {
+			add(key+".client_id", "is required")
+		}
+		if p.ClientSecret == "" {
+			add(key+".client_secret", "is required")
+		}
+	}
+	if !c.Identity.LocalAccountsEnabled() && len(c.Identity.OIDC) == 0 {
+		add("identity", "local_accounts is false and no oidc provider is configured: nobody could sign in")
+	}
+	if c.Identity.Session.IdleTimeout < time.Minute {
+		add("identity.session.idle_timeout", "must be at least 1m, got %s", c.Identity.Session.IdleTimeout)
+	}
+	if c.Identity.Session.AbsoluteTimeout < c.Identity.Session.IdleTimeout {
+		add("identity.session.absolute_timeout", "must be at least idle_timeout (%s), got %s",
+			c.Identity.Session.IdleTimeout, c.Identity.Session.AbsoluteTimeout)
+	}
+
+	for i, a := range c.Admins {
+		if addr, err := mail.ParseAddress(a); err != nil || addr.Address != strings.TrimSpace(a) {
+			add(fmt.Sprintf("admins[%d]", i), "must be an email address, got %q", a)
+		}
+	}
+
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		add("log.level", "must be debug, info, warn or error, got %q", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		add("log.format", "must be text or json, got %q", c.Log.Format)
+	}
+
+	if len(ps) > 0 {
+		return ps
+	}
+	return nil
+}
+
+// checkConsoleURL returns why raw cannot be the console URL, or "".
+func checkConsoleURL(raw string) string {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil || u.Host == "":
+		return fmt.Sprintf("must be an absolute URL like https://drawbridge.example.com, got %q", raw)
+	case u.Scheme != "http" && u.Scheme != "https":
+		return fmt.Sprintf("scheme must be http or https, got %q", u.Scheme)
+	case u.Path != "" && u.Path != "/", u.RawQuery != "", u.Fragment != "", u.User != nil:
+		return fmt.Sprintf("must be scheme://host[:port] only, got %q", raw)
+	}
+	return ""
+}

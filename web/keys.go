@@ -1,0 +1,13 @@
+package web
+
+import "crypto/ecdsa"
+
+// Keys are the process's secrets that live outside the database: they come
+// from the data directory (generated on first start) or the environment.
+type Keys struct {
+	// SessionHash signs and SessionBlock encrypts the session cookie.
+	SessionHash  []byte
+	SessionBlock []byte
+	// Signing signs the JWTs Drawbridge issues (service accounts, assertions).
+	Signing *ecdsa.PrivateKey
+}
