@@ -36,6 +36,9 @@ func NewUsers(base Base, store UserStore) *Users { return &Users{Base: base, Sto
 
 const usersPerPage = 25
 
+// userFieldLabels name the create-user form's fields in its messages.
+var userFieldLabels = map[string]string{"email": "Email", "name": "Name", "password": "Password"}
+
 // ListUsers shows one page of users matching ?q=.
 func (h *Users) ListUsers(c echo.Context) error {
 	q := strings.TrimSpace(c.QueryParam("q"))
@@ -97,10 +100,10 @@ func (h *Users) CreateUser(c echo.Context) error {
 	var verr *models.ValidationError
 	switch {
 	case errors.As(err, &verr):
-		form.Errors = verr.Map()
+		form.Errors = fieldErrors(verr, userFieldLabels)
 		return h.renderForm(c, http.StatusUnprocessableEntity, form)
 	case errors.Is(err, models.ErrConflict):
-		form.Errors = map[string]string{"email": "A user with this email already exists."}
+		form.Errors = map[string]string{"email": "Email is already used by another user."}
 		return h.renderForm(c, http.StatusConflict, form)
 	case err != nil:
 		return err

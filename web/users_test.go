@@ -37,8 +37,9 @@ func TestCreateUser(t *testing.T) {
 			}
 			d := doc(t, body)
 			for _, f := range tc.fieldError {
-				if d.Find(`[data-testid="field-error-`+f+`"]`).Length() == 0 {
-					t.Errorf("no error shown for %s", f)
+				msg := strings.TrimSpace(d.Find(`[data-testid="field-error-` + f + `"]`).Text())
+				if !strings.HasPrefix(strings.ToLower(msg), f) || !strings.HasSuffix(msg, ".") {
+					t.Errorf("error for %s reads %q, want a sentence naming the field", f, msg)
 				}
 			}
 			if got, _ := d.Find(`input[name="email"]`).Attr("value"); got != tc.form.Get("email") {
