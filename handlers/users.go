@@ -64,6 +64,7 @@ func (h *Users) ListUsers(c echo.Context) error {
 		Query:      q,
 		Users:      rows,
 		Pagination: paginate("/admin/users", url.Values{"q": {q}}, page, usersPerPage, int(total)),
+		ReturnTo:   c.Request().URL.RequestURI(),
 	}))
 }
 
@@ -158,13 +159,24 @@ func (h *Users) change(c echo.Context, done string, apply func(context.Context, 
 	if err != nil {
 		return err
 	}
+	back := returnTo(c, "/admin/users")
 	if u.ID == UserFrom(c).ID {
-		return h.redirectWithFlash(c, "/admin/users", views.FlashError, "You cannot change your own account from this list; ask another administrator.")
+		return h.redirectWithFlash(c, back, views.FlashError, "You cannot change your own account from this list; ask another administrator.")
 	}
 	if err := apply(ctx, u); err != nil {
 		return err
 	}
-	return h.redirectWithFlash(c, "/admin/users", views.FlashSuccess, fmt.Sprintf("%s %s.", u.Email, done))
+	return h.redirectWithFlash(c, back, views.FlashSuccess, fmt.Sprintf("%s %s.", u.Email, done))
+}
+
+// returnTo reads the form's return_to: the list the admin acted from, so
+// a search or page survives the action. Only paths under list qualify.
+func returnTo(c echo.Context, list string) string {
+	back := SafeNext(c.FormValue("return_to"))
+	if back == list || strings.HasPrefix(back, list+"?") {
+		return back
+	}
+	return list
 }
 
 // paginate builds the pager for a list at path with the given filters.

@@ -32,6 +32,20 @@ var consoleNav = []navItem{
 	{SectionSettings, "Settings", "/admin/settings", "settings"},
 }
 
+// sectionLabel is the navigation label of a section, shown on the
+// collapsed menu of narrow screens; "" for a page outside the navigation.
+func sectionLabel(section string) string {
+	if section == SectionPortal {
+		return "Portal"
+	}
+	for _, item := range consoleNav {
+		if item.Section == section {
+			return item.Label
+		}
+	}
+	return ""
+}
+
 // documentTitle is the <title>: the page's own title, then the product.
 func documentTitle(p Page) string {
 	if p.Title == "" {
@@ -160,17 +174,6 @@ func fieldErrorID(field string) string {
 	return field + "-error"
 }
 
-// describedBy joins the ids that describe a field, skipping empty ones.
-func describedBy(ids ...string) string {
-	var out []string
-	for _, id := range ids {
-		if id != "" {
-			out = append(out, id)
-		}
-	}
-	return strings.Join(out, " ")
-}
-
 // usersActionURL is the POST target of one action on one user.
 func usersActionURL(id uint, action string) string {
 	return fmt.Sprintf("/admin/users/%d/%s", id, action)
@@ -184,22 +187,28 @@ func displayName(u UserRow) string {
 	return u.Email
 }
 
-// fieldDescribedBy lists the ids describing a form field: its error first,
-// then its hint.
+// fieldDescribedBy is the id describing a form field: its error when it
+// has one, which is then shown instead of the hint, else its hint.
 func fieldDescribedBy(f field) string {
-	var errID, hintID string
-	if f.Error != "" {
-		errID = fieldErrorID(f.Name)
+	switch {
+	case f.Error != "":
+		return fieldErrorID(f.Name)
+	case f.Hint != "":
+		return f.Name + "-hint"
 	}
-	if f.Hint != "" {
-		hintID = f.Name + "-hint"
-	}
-	return describedBy(errID, hintID)
+	return ""
 }
 
 // idString renders a database id for an attribute.
 func idString(id uint) string {
 	return strconv.FormatUint(uint64(id), 10)
+}
+
+// showsRequestID says whether an error page offers its request ID. Only a
+// server error is worth quoting to support; for a 403 or 404 the message
+// already says what to do.
+func showsRequestID(p ErrorProps) bool {
+	return p.RequestID != "" && p.Status >= 500 && p.Status <= 599
 }
 
 // errorHeading falls back to the standard status text when a handler gave

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/a-h/templ"
 )
 
 func TestConsoleNavMarksActiveSection(t *testing.T) {
@@ -57,6 +58,32 @@ func TestConsoleNavLinks(t *testing.T) {
 	}
 }
 
+// On narrow screens the sections fold into a disclosure that starts closed
+// and names the current section; wide screens show the list regardless
+// (app.css). Either way the links are plain links inside the nav.
+func TestConsoleNavFoldsIntoMenu(t *testing.T) {
+	doc, _ := render(t, PlaceholderPage(PlaceholderProps{Page: page(SectionServiceAccounts, adminViewer())}))
+	menu := mustOne(t, doc, testid("nav")+" > details.nav-menu")
+	if _, open := menu.Attr("open"); open {
+		t.Error("menu starts open, pushing every page down on a phone")
+	}
+	summary := menu.ChildrenFiltered("summary")
+	if summary.Length() != 1 {
+		t.Fatal("menu has no summary")
+	}
+	if got := text(summary); got != "Menu, current section: Service accounts" {
+		t.Errorf("menu summary = %q", got)
+	}
+	if got := menu.Find("a").Length(); got != 10 {
+		t.Errorf("menu holds %d links, want all 10", got)
+	}
+
+	doc, _ = render(t, PlaceholderPage(PlaceholderProps{Page: page("", adminViewer())}))
+	if got := text(mustOne(t, doc, testid("nav-toggle"))); got != "Menu" {
+		t.Errorf("menu summary outside any section = %q, want Menu", got)
+	}
+}
+
 func TestUnknownSectionMarksNothing(t *testing.T) {
 	doc, _ := render(t, PlaceholderPage(PlaceholderProps{Page: page("nope", adminViewer())}))
 	if n := doc.Find(`[aria-current="page"]`).Length(); n != 0 {
@@ -75,6 +102,30 @@ func TestPortalHeaderForNonAdmins(t *testing.T) {
 	mustOne(t, doc, "header "+testid("account"))
 	if got := text(mustOne(t, doc, testid("viewer-email"))); got != "bob@company.com" {
 		t.Errorf("viewer email = %q", got)
+	}
+}
+
+// A narrow header cuts the name and email short; their titles hold them.
+func TestAccountShowsFullValuesInTitles(t *testing.T) {
+	v := &Viewer{Email: "administrator@drawbridge.example.com", Name: "Administrator of Everything", IsAdmin: true}
+	for name, c := range map[string]templ.Component{
+		"console": DashboardPage(DashboardProps{Page: page(SectionDashboard, v)}),
+		"portal":  PortalPage(PortalProps{Page: page(SectionPortal, v)}),
+	} {
+		t.Run(name, func(t *testing.T) {
+			doc, _ := render(t, c)
+			account := mustOne(t, doc, testid("account"))
+			if got, _ := account.Find(".account-name").Attr("title"); got != v.Name {
+				t.Errorf("name title = %q, want %q", got, v.Name)
+			}
+			email := account.Find(testid("viewer-email"))
+			if got, _ := email.Attr("title"); got != v.Email {
+				t.Errorf("email title = %q, want %q", got, v.Email)
+			}
+			if got := text(email); got != v.Email {
+				t.Errorf("email text = %q, want %q", got, v.Email)
+			}
+		})
 	}
 }
 

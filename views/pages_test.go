@@ -213,6 +213,15 @@ func TestSettingsPageUnset(t *testing.T) {
 			t.Errorf("%s = %q, want %q", id, got, w)
 		}
 	}
+	// No admins in the file does not mean no admins: say where else they
+	// come from.
+	admins := mustOne(t, doc, testid("settings-admins"))
+	if got := text(admins); !strings.Contains(got, "configuration file") || !strings.Contains(got, "Users page") {
+		t.Errorf("admins = %q, want it to say they can also be made on the Users page", got)
+	}
+	if href, _ := admins.Find("a").Attr("href"); href != "/admin/users" {
+		t.Errorf("admins link to %q, want /admin/users", href)
+	}
 }
 
 func TestErrorPage(t *testing.T) {
@@ -224,7 +233,6 @@ func TestErrorPage(t *testing.T) {
 			"error-status":  "404",
 			"error-heading": "Page not found",
 			"error-message": "Nothing lives here.",
-			"request-id":    "req-42",
 		} {
 			if got := text(mustOne(t, doc, testid(id))); got != w {
 				t.Errorf("%s = %q, want %q", id, got, w)
@@ -246,6 +254,19 @@ func TestErrorPage(t *testing.T) {
 			t.Error("signed-in viewer asked to sign in")
 		}
 		mustOne(t, doc, testid("logout-form"))
+	})
+	// The request ID is for support, and only a server error needs them.
+	t.Run("request id", func(t *testing.T) {
+		for status, want := range map[int]bool{403: false, 404: false, 422: false, 500: true, 502: true, 503: true} {
+			doc, _ := render(t, ErrorPage(ErrorProps{Page: page("", nil), Status: status}))
+			box := doc.Find(testid("error-request"))
+			if shown := box.Length() == 1; shown != want {
+				t.Errorf("%d: request ID box shown = %v, want %v", status, shown, want)
+			}
+			if want && text(box.Find(testid("request-id"))) != "req-42" {
+				t.Errorf("%d: request ID = %q, want req-42", status, text(box.Find(testid("request-id"))))
+			}
+		}
 	})
 	t.Run("no request id", func(t *testing.T) {
 		p := ErrorProps{Page: page("", nil), Status: 500}

@@ -96,6 +96,9 @@ type UsersProps struct {
 	Query      string
 	Users      []UserRow
 	Pagination Pagination
+	// ReturnTo is the list URL with its current query and page, to come
+	// back to after an action. Every row's action form posts it as return_to.
+	ReturnTo string
 }
 
 // UserRow is one user in the list. The action URLs take a POST with the

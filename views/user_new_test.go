@@ -14,7 +14,7 @@ func TestNewUserPageErrors(t *testing.T) {
 			Email:   "not-an-email",
 			Name:    "Zoe",
 			IsAdmin: true,
-			Errors:  map[string]string{"email": "Enter a valid email address.", "password": "Use at least 12 characters."},
+			Errors:  map[string]string{"email": "Email must be an address like name@example.com.", "password": "Password must be at least 12 characters long."},
 		},
 	}))
 	form := mustOne(t, doc, testid("new-user-form"))
@@ -38,7 +38,7 @@ func TestNewUserPageErrors(t *testing.T) {
 	if d, _ := email.Attr("aria-describedby"); d != "email-error" {
 		t.Errorf("email aria-describedby = %q", d)
 	}
-	if got := text(mustOne(t, doc, "#email-error"+testid("field-error-email"))); got != "Enter a valid email address." {
+	if got := text(mustOne(t, doc, "#email-error"+testid("field-error-email"))); got != "Email must be an address like name@example.com." {
 		t.Errorf("email error = %q", got)
 	}
 
@@ -52,13 +52,14 @@ func TestNewUserPageErrors(t *testing.T) {
 	if _, has := pw.Attr("value"); has {
 		t.Error("password echoed back")
 	}
-	if d, _ := pw.Attr("aria-describedby"); d != "password-error password-hint" {
-		t.Errorf("password aria-describedby = %q", d)
-	}
-	if !strings.Contains(text(mustOne(t, doc, "#password-hint")), "12 characters") {
-		t.Error("password hint does not give the minimum length")
+	if d, _ := pw.Attr("aria-describedby"); d != "password-error" {
+		t.Errorf("password aria-describedby = %q, want only the error", d)
 	}
 	mustOne(t, doc, testid("field-error-password"))
+	// The error says what the field needs; the hint beside it would repeat it.
+	if doc.Find("#password-hint").Length() != 0 {
+		t.Error("password hint shown as well as its error")
+	}
 
 	name := mustOne(t, doc, `input[name="name"]`)
 	if _, bad := name.Attr("aria-invalid"); bad {
@@ -102,5 +103,8 @@ func TestNewUserPageClean(t *testing.T) {
 	}
 	if d, _ := mustOne(t, doc, `input[name="password"]`).Attr("aria-describedby"); d != "password-hint" {
 		t.Errorf("password aria-describedby = %q, want the hint", d)
+	}
+	if !strings.Contains(text(mustOne(t, doc, "#password-hint")), "12 characters") {
+		t.Error("password hint does not give the minimum length")
 	}
 }

@@ -43,7 +43,7 @@ func TestUsersTableRows(t *testing.T) {
 		id, role, status, lastSignIn string
 		name, email                  string
 	}{
-		{"1", "admin", "active", "2 Mar 2026 09:14 UTC", "Alice Martin (you)", "alice@company.com"},
+		{"1", "admin", "active", "2 Mar 2026 09:14 UTC", "Alice Martin", "alice@company.com"},
 		{"2", "user", "active", "1 Mar 2026 17:40 UTC", "Bob", "bob@company.com"},
 		{"3", "admin", "active", "27 Feb 2026 08:02 UTC", "Carol", "carol@company.com"},
 		{"4", "user", "disabled", "never", "dave@company.com", ""},
@@ -102,7 +102,31 @@ func TestUsersRowActions(t *testing.T) {
 	if self.Find("button, details, form").Length() != 0 {
 		t.Error("the viewer's own row offers actions")
 	}
-	mustOne(t, doc, testid("self-note"))
+	// Said once, where the missing actions would be.
+	if got := text(self.Find(testid("self-note"))); got != "This is you" {
+		t.Errorf("self note = %q", got)
+	}
+	if strings.Contains(text(self.Find(testid("user-name"))), "you") {
+		t.Error("the viewer's name is marked as well as their actions")
+	}
+}
+
+// After an action the admin comes back to the list they were on: every
+// action form posts the list URL, query and page included.
+func TestUsersActionFormsCarryReturnTo(t *testing.T) {
+	const returnTo = "/admin/users?q=co&page=2"
+	doc := renderUsers(t, UsersProps{Users: sampleUsers(), ReturnTo: returnTo})
+	forms := doc.Find(testid("users-table") + ` form[method="post"]`)
+	if forms.Length() == 0 {
+		t.Fatal("no action forms")
+	}
+	forms.Each(func(_ int, f *goquery.Selection) {
+		in := f.Find(`input[type="hidden"][name="return_to"]`)
+		if v, _ := in.Attr("value"); in.Length() != 1 || v != returnTo {
+			a, _ := f.Attr("action")
+			t.Errorf("form %s: return_to input %d found, value %q, want %q", a, in.Length(), v, returnTo)
+		}
+	})
 }
 
 // Disabling and revoking admin ask first, in plain HTML: the submit button
@@ -200,6 +224,7 @@ func TestUsersPagination(t *testing.T) {
 		{"middle", Pagination{Page: 2, PerPage: 25, Total: 60, PrevURL: "/admin/users?page=1", NextURL: "/admin/users?page=3"}, "Showing 26–50 of 60", "/admin/users?page=1", "/admin/users?page=3"},
 		{"first", Pagination{Page: 1, PerPage: 25, Total: 60, NextURL: "/admin/users?page=2&q=a"}, "Showing 1–25 of 60", "", "/admin/users?page=2&q=a"},
 		{"last", Pagination{Page: 3, PerPage: 25, Total: 60, PrevURL: "/admin/users?page=2"}, "Showing 51–60 of 60", "/admin/users?page=2", ""},
+		{"only", Pagination{Page: 1, PerPage: 25, Total: 3}, "Showing 1–3 of 3", "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -217,6 +242,14 @@ func TestUsersPagination(t *testing.T) {
 				if want != "" && href != want {
 					t.Errorf("%s href = %q, want %q", sel, href, want)
 				}
+			}
+			// Previous and Next are shown, one of them inert, only when
+			// there is another page to go to.
+			buttons := nav.Find(".btn").Length()
+			if onePage := tt.prev == "" && tt.next == ""; onePage && buttons != 0 {
+				t.Errorf("%d pager buttons when everything fits on one page", buttons)
+			} else if !onePage && buttons != 2 {
+				t.Errorf("%d pager buttons, want Previous and Next", buttons)
 			}
 		})
 	}

@@ -174,3 +174,22 @@ func TestNonAdminKeptOutOfConsole(t *testing.T) {
 		t.Errorf("portal: status %d", resp.StatusCode)
 	}
 }
+
+func TestUserActionReturnsToTheList(t *testing.T) {
+	app := newTestApp(t)
+	app.user(t, "admin@example.com", true)
+	bob := app.user(t, "bob@example.com", false)
+	b := app.browser(t)
+	b.login("admin@example.com")
+	for back, want := range map[string]string{
+		"/admin/users?q=bob&page=1": "/admin/users?q=bob&page=1",
+		"https://evil.example/":     "/admin/users",
+		"/admin/usersX":             "/admin/users",
+		"/admin":                    "/admin/users",
+	} {
+		resp, _ := b.post(fmt.Sprintf("/admin/users/%d/grant-admin", bob.ID), url.Values{"return_to": {back}})
+		if got := resp.Header.Get("Location"); got != want {
+			t.Errorf("return_to=%q redirected to %q, want %q", back, got, want)
+		}
+	}
+}
