@@ -30,22 +30,45 @@ func (s *Store) ConfigVersion(ctx context.Context) (int64, error) {
 	return cv.Version, nil
 }
 
+// configTx is one configuration write in progress: the transaction, plus
+// what the per-resource write functions need besides it (who is acting,
+// the store's cipher and hooks) and whether anything changed so far.
+//
+// Each resource's write logic is a method of configTx (createRoute,
+// updatePolicy, deleteUpstreamApp, …) that validates, writes and records
+// its history inside w.db, and never commits or bumps the version itself.
+// So a bulk write, such as applying a declarative file, can call several
+// of them inside one configWrite and have them succeed or fail together,
+// with one version bump at the end.
+type configTx struct {
+	db      *gorm.DB
+	store   *Store
+	actor   string
+	changes int // history rows recorded so far
+}
+
 // configWrite runs fn in a transaction that also bumps the configuration
-// version, so a reader never sees the change without the new version, nor
-// the new version without the change. If fn fails, neither happens. Every
-// store method that changes configuration (users, routes, policies, apps,
+// version when fn recorded at least one change, so a reader never sees the
+// change without the new version, nor the new version without the change.
+// If fn fails, neither happens; if fn changed nothing (an update to the
+// values already stored), the version stays where it was. Every store
+// method that changes configuration (users, routes, policies, apps,
 // service accounts) goes through it.
-func (s *Store) configWrite(ctx context.Context, fn func(tx *gorm.DB) error) error {
+func (s *Store) configWrite(ctx context.Context, fn func(w *configTx) error) error {
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := fn(tx); err != nil {
+		w := &configTx{db: tx, store: s, actor: actorOf(ctx)}
+		if err := fn(w); err != nil {
 			return err
+		}
+		if w.changes == 0 {
+			return nil
 		}
 		return bumpConfigVersion(tx)
 	})
 }
 
-// bumpConfigVersion increments the version inside tx. Use configWrite
-// unless a method must decide mid-transaction whether anything changed.
+// bumpConfigVersion increments the version inside tx. configWrite calls
+// it; nothing else should.
 func bumpConfigVersion(tx *gorm.DB) error {
 	res := tx.Model(&configVersion{}).Where("id = ?", configVersionID).
 		Update("version", gorm.Expr("version + 1"))

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -92,6 +93,24 @@ func TestUpgradeFromV1(t *testing.T) {
 	}
 	if _, total, err := s.ListUsers(ctx, UserFilter{}); err != nil || total != 2 {
 		t.Errorf("ListUsers total = %d, %v; want 2", total, err)
+	}
+
+	// Migration 2's tables work beside the old rows, and writes to those
+	// rows now leave history.
+	// (Bob's sign-in above dropped his groups: one change.)
+	if n := changeCount(t, s); n != 1 {
+		t.Errorf("upgraded database has %d changes, want 1", n)
+	}
+	p := createPolicy(t, s, "staff")
+	createRoute(t, s, "Wiki", "http://wiki.localhost:8080", p.ID)
+	if err := s.SetAdmin(WithActor(ctx, "alice@example.com"), bob.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	if c := lastChange(t, s); c.ResourceName != "bob@corp.example" || c.Actor != "alice@example.com" || !strings.Contains(c.After, `"is_admin": true`) {
+		t.Errorf("change to a fixture user recorded as %+v", c)
+	}
+	if v := configVersionOf(t, s); v != 7 {
+		t.Errorf("ConfigVersion = %d, want the fixture's 3 plus four writes", v)
 	}
 }
 

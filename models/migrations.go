@@ -11,6 +11,7 @@ import (
 // apply it again).
 var migrations = []migration{
 	{version: 1, name: "config versions and users", up: migrate1},
+	{version: 2, name: "routes, policies, upstream apps and history", up: migrate2},
 }
 
 // The types below are the schema as migration 1 created it. They are frozen:

@@ -27,14 +27,26 @@ type Options struct {
 	Cipher *Cipher
 	// Logger receives slow-query warnings and migration progress; optional.
 	Logger *slog.Logger
+	// ReservedHosts are hosts no route may serve from, each a host or
+	// host:port: the console's, at least. Routes are refused on the
+	// hostname whatever the port, because browsers share cookies across
+	// ports and a route beside the console could read its session.
+	ReservedHosts []string
+	// ValidatePolicy, when set, checks a policy's source as the policy
+	// language will compile it; models cannot import that language itself.
+	// CreatePolicy and UpdatePolicy return its error wrapped, so errors.As
+	// still finds whatever type it returned (line and column errors, say).
+	ValidatePolicy func(name string, source []byte) error
 }
 
 // Store reads and writes Drawbridge's state. Its methods are safe for
 // concurrent use.
 type Store struct {
-	db     *gorm.DB
-	sqlDB  *sql.DB
-	cipher *Cipher
+	db             *gorm.DB
+	sqlDB          *sql.DB
+	cipher         *Cipher
+	reservedHosts  map[string]bool // hostnames, as reservedHostname returns them
+	validatePolicy func(name string, source []byte) error
 }
 
 // busyTimeout is how long a SQLite connection waits for another writer's
@@ -73,7 +85,19 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		sqlDB.Close()
 		return nil, fmt.Errorf("models: open: %w", err)
 	}
-	return &Store{db: db, sqlDB: sqlDB, cipher: opts.Cipher}, nil
+	reserved := make(map[string]bool, len(opts.ReservedHosts))
+	for _, h := range opts.ReservedHosts {
+		if h = reservedHostname(h); h != "" {
+			reserved[h] = true
+		}
+	}
+	return &Store{
+		db:             db,
+		sqlDB:          sqlDB,
+		cipher:         opts.Cipher,
+		reservedHosts:  reserved,
+		validatePolicy: opts.ValidatePolicy,
+	}, nil
 }
 
 // openSQLite opens path with WAL, a busy timeout, foreign keys and

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-
-	"gorm.io/gorm"
 )
 
 func TestOpenRejectsBadOptions(t *testing.T) {
@@ -115,8 +113,8 @@ func TestConfigWriteRollsBackOnError(t *testing.T) {
 	ctx := context.Background()
 	before := configVersionOf(t, s)
 	boom := errors.New("boom")
-	err := s.configWrite(ctx, func(tx *gorm.DB) error {
-		if err := tx.Create(&User{Email: "ghost@example.com", Provider: ProviderLocal, Groups: []string{}}).Error; err != nil {
+	err := s.configWrite(ctx, func(w *configTx) error {
+		if err := w.createUser(&User{Email: "ghost@example.com", Provider: ProviderLocal}); err != nil {
 			return err
 		}
 		return boom
@@ -129,6 +127,9 @@ func TestConfigWriteRollsBackOnError(t *testing.T) {
 	}
 	if _, err := s.GetUserByEmail(ctx, "ghost@example.com"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("user from the failed write: err = %v, want ErrNotFound", err)
+	}
+	if _, n, err := s.ListChanges(ctx, ChangeFilter{}); err != nil || n != 0 {
+		t.Errorf("history after a failed write: %d changes, %v; want none", n, err)
 	}
 }
 

@@ -137,22 +137,26 @@ func validateName(v *ValidationError, name string) {
 // Invalid input is a *ValidationError naming every bad field; an email
 // already in use, in any case, is a *ConflictError (ErrConflict).
 func (s *Store) CreateUser(ctx context.Context, u *User) error {
+	if err := s.configWrite(ctx, func(w *configTx) error { return w.createUser(u) }); err != nil {
+		return fmt.Errorf("models: create user %q: %w", u.Email, err)
+	}
+	return nil
+}
+
+func (w *configTx) createUser(u *User) error {
 	u.normalize()
 	if err := u.Validate(); err != nil {
 		return err
 	}
-	err := s.configWrite(ctx, func(tx *gorm.DB) error {
-		if taken, err := emailTaken(tx, u.Email); err != nil {
-			return err
-		} else if taken {
-			return &ConflictError{Field: "email", Message: "is already used by another user"}
-		}
-		return dbError(tx.Create(u).Error)
-	})
-	if err != nil {
-		return fmt.Errorf("models: create user %q: %w", u.Email, err)
+	if taken, err := emailTaken(w.db, u.Email); err != nil {
+		return err
+	} else if taken {
+		return &ConflictError{Field: "email", Message: "is already used by another user"}
 	}
-	return nil
+	if err := w.db.Create(u).Error; err != nil {
+		return dbError(err)
+	}
+	return w.recordUserCreate(u)
 }
 
 // emailTaken reports whether a user has email. The unique index is the

@@ -72,16 +72,16 @@ func (s *Store) UpsertOIDCUser(ctx context.Context, in OIDCIdentity) (*User, err
 		return nil, err
 	}
 	var out *User
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		u, err := findOIDCUser(tx, in)
+	err := s.configWrite(ctx, func(w *configTx) error {
+		u, err := findOIDCUser(w.db, in)
 		if errors.Is(err, ErrNotFound) {
-			out, err = createOIDCUser(tx, in)
+			out, err = w.createOIDCUser(in)
 			return err
 		}
 		if err != nil {
 			return err
 		}
-		out, err = updateOIDCUser(tx, u, in)
+		out, err = w.updateOIDCUser(u, in)
 		return err
 	})
 	if err != nil {
@@ -112,7 +112,7 @@ func findOIDCUser(tx *gorm.DB, in OIDCIdentity) (*User, error) {
 	return &u, nil
 }
 
-func createOIDCUser(tx *gorm.DB, in OIDCIdentity) (*User, error) {
+func (w *configTx) createOIDCUser(in OIDCIdentity) (*User, error) {
 	u := &User{
 		Email:    in.Email,
 		Name:     in.Name,
@@ -121,15 +121,16 @@ func createOIDCUser(tx *gorm.DB, in OIDCIdentity) (*User, error) {
 		Groups:   in.Groups,
 		IsAdmin:  in.MakeAdmin,
 	}
-	if err := tx.Create(u).Error; err != nil {
+	if err := w.db.Create(u).Error; err != nil {
 		return nil, dbError(err)
 	}
-	return u, bumpConfigVersion(tx)
+	return u, w.recordUserCreate(u)
 }
 
 // updateOIDCUser writes whichever of in's claims differ from u, and links
 // u to in's subject if it is not linked yet.
-func updateOIDCUser(tx *gorm.DB, u *User, in OIDCIdentity) (*User, error) {
+func (w *configTx) updateOIDCUser(u *User, in OIDCIdentity) (*User, error) {
+	before := *u
 	var changed []string
 	if u.Provider != in.Provider || u.Subject != in.Subject {
 		u.Provider, u.Subject = in.Provider, in.Subject
@@ -156,7 +157,7 @@ func updateOIDCUser(tx *gorm.DB, u *User, in OIDCIdentity) (*User, error) {
 	}
 	// Only the changed columns are written, so a concurrent change to
 	// another column (an admin disabling the user, say) is not undone.
-	err := tx.Model(u).Select(append(changed, "updated_at")).Updates(u).Error
+	err := w.db.Model(u).Select(append(changed, "updated_at")).Updates(u).Error
 	if errors.Is(err, gorm.ErrDuplicatedKey) {
 		// (provider, subject) was looked up first, so only email can clash.
 		return nil, &ConflictError{Field: "email", Message: "is already used by another user"}
@@ -164,5 +165,5 @@ func updateOIDCUser(tx *gorm.DB, u *User, in OIDCIdentity) (*User, error) {
 	if err != nil {
 		return nil, err
 	}
-	return u, bumpConfigVersion(tx)
+	return u, w.recordUserUpdate(&before, u)
 }

@@ -19,42 +19,56 @@ func (s *Store) SetPasswordHash(ctx context.Context, id uint, hash string) error
 		v.Add("password", "must be stored as a HashPassword hash")
 		return v.Err()
 	}
-	return s.updateUser(ctx, "set password of", id, map[string]any{
+	return s.updateUser(ctx, "set password of", id, nil, map[string]any{
 		"password_hash": hash,
 		"session_epoch": bumpEpoch,
 	})
 }
 
-// SetAdmin grants or revokes the user's admin role.
+// SetAdmin grants or revokes the user's admin role. Granting it to an
+// admin, or revoking it from someone who is not one, changes nothing.
 func (s *Store) SetAdmin(ctx context.Context, id uint, admin bool) error {
-	return s.updateUser(ctx, "set admin on", id, map[string]any{"is_admin": admin})
+	unchanged := func(u *User) bool { return u.IsAdmin == admin }
+	return s.updateUser(ctx, "set admin on", id, unchanged, map[string]any{"is_admin": admin})
 }
 
 // SetDisabled disables or re-enables the user, and voids the user's
 // sessions either way.
 func (s *Store) SetDisabled(ctx context.Context, id uint, disabled bool) error {
-	return s.updateUser(ctx, "set disabled on", id, map[string]any{
+	return s.updateUser(ctx, "set disabled on", id, nil, map[string]any{
 		"disabled":      disabled,
 		"session_epoch": bumpEpoch,
 	})
 }
 
-// updateUser applies changes to user id as one configuration write.
-func (s *Store) updateUser(ctx context.Context, op string, id uint, changes map[string]any) error {
-	err := s.configWrite(ctx, func(tx *gorm.DB) error {
-		res := tx.Model(&User{}).Where("id = ?", id).Updates(changes)
-		if res.Error != nil {
-			return dbError(res.Error)
-		}
-		if res.RowsAffected == 0 {
-			return ErrNotFound
-		}
-		return nil
+// updateUser applies changes to user id as one configuration write,
+// unless unchanged (when given) says the user already is as asked.
+func (s *Store) updateUser(ctx context.Context, op string, id uint, unchanged func(*User) bool, changes map[string]any) error {
+	err := s.configWrite(ctx, func(w *configTx) error {
+		return w.updateUser(id, unchanged, changes)
 	})
 	if err != nil {
 		return fmt.Errorf("models: %s user %d: %w", op, id, err)
 	}
 	return nil
+}
+
+func (w *configTx) updateUser(id uint, unchanged func(*User) bool, changes map[string]any) error {
+	var before, after User
+	if err := w.db.Take(&before, id).Error; err != nil {
+		return dbError(err)
+	}
+	if unchanged != nil && unchanged(&before) {
+		return nil
+	}
+	if err := w.db.Model(&User{}).Where("id = ?", id).Updates(changes).Error; err != nil {
+		return dbError(err)
+	}
+	// Read back rather than predict: changes may be SQL expressions.
+	if err := w.db.Take(&after, id).Error; err != nil {
+		return dbError(err)
+	}
+	return w.recordUserUpdate(&before, &after)
 }
 
 // RecordSignIn stores when the user last signed in.

@@ -25,11 +25,15 @@ func TestUserWritesBumpConfigVersionOnce(t *testing.T) {
 		}, nil, 1, 0},
 		{"set password", func(s *Store, id uint) error { return s.SetPasswordHash(ctx, id, hash) }, nil, 1, 1},
 		{"grant admin", func(s *Store, id uint) error { return s.SetAdmin(ctx, id, true) }, nil, 1, 0},
-		{"revoke admin", func(s *Store, id uint) error { return s.SetAdmin(ctx, id, false) }, nil, 1, 0},
+		{"revoke admin from a non-admin: no change", func(s *Store, id uint) error { return s.SetAdmin(ctx, id, false) }, nil, 0, 0},
 		{"disable", func(s *Store, id uint) error { return s.SetDisabled(ctx, id, true) }, nil, 1, 1},
 		{"enable", func(s *Store, id uint) error { return s.SetDisabled(ctx, id, false) }, nil, 1, 1},
 		{"upsert oidc, new", func(s *Store, _ uint) error {
 			_, err := s.UpsertOIDCUser(ctx, OIDCIdentity{Provider: "corp", Subject: "9", Email: "oidc@example.com"})
+			return err
+		}, nil, 1, 0},
+		{"upsert oidc, links the user", func(s *Store, _ uint) error {
+			_, err := s.UpsertOIDCUser(ctx, OIDCIdentity{Provider: "corp", Subject: "9", Email: "user@example.com"})
 			return err
 		}, nil, 1, 0},
 		{"record sign-in", func(s *Store, id uint) error { return s.RecordSignIn(ctx, id, time.Now()) }, nil, 0, 0},
@@ -49,6 +53,7 @@ func TestUserWritesBumpConfigVersionOnce(t *testing.T) {
 			s := newTestStore(t)
 			u := createUser(t, s, "user@example.com")
 			before := configVersionOf(t, s)
+			changesBefore := changeCount(t, s)
 
 			err := tt.write(s, u.ID)
 			var ve *ValidationError
@@ -60,6 +65,9 @@ func TestUserWritesBumpConfigVersionOnce(t *testing.T) {
 			}
 			if got := configVersionOf(t, s) - before; got != tt.wantBump {
 				t.Errorf("config version moved by %d, want %d", got, tt.wantBump)
+			}
+			if got := changeCount(t, s) - changesBefore; got != tt.wantBump {
+				t.Errorf("%d history rows recorded, want %d (one per bump)", got, tt.wantBump)
 			}
 			after, err := s.GetUser(ctx, u.ID)
 			if err != nil {
