@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,6 +26,7 @@ type configFlags struct {
 	dataDir    string
 	logLevel   string
 	demo       bool
+	demoAddr   string
 }
 
 func (f *configFlags) register(fs *flag.FlagSet) {
@@ -34,6 +36,7 @@ func (f *configFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.dataDir, "data-dir", "", "data `directory` for the database and keys (server.data_dir)")
 	fs.StringVar(&f.logLevel, "log-level", "", "debug, info, warn or error (log.level)")
 	fs.BoolVar(&f.demo, "demo", false, "also start the demo MCP server on loopback (server.demo)")
+	fs.StringVar(&f.demoAddr, "demo-address", "", "loopback `address` of the demo MCP server (server.demo_address)")
 }
 
 // envSetters maps each DRAWBRIDGE_* variable that configures the server to
@@ -44,6 +47,7 @@ var envSetters = map[string]func(*web.Config, string) error{
 	"DRAWBRIDGE_CONSOLE_URL":     func(c *web.Config, v string) error { c.Server.ConsoleURL = v; return nil },
 	"DRAWBRIDGE_DATA_DIR":        func(c *web.Config, v string) error { c.Server.DataDir = v; return nil },
 	"DRAWBRIDGE_DEMO":            func(c *web.Config, v string) error { return parseBool(v, &c.Server.Demo) },
+	"DRAWBRIDGE_DEMO_ADDRESS":    func(c *web.Config, v string) error { c.Server.DemoAddress = v; return nil },
 	"DRAWBRIDGE_DATABASE_DRIVER": func(c *web.Config, v string) error { c.Database.Driver = v; return nil },
 	"DRAWBRIDGE_DATABASE_DSN":    func(c *web.Config, v string) error { c.Database.DSN = v; return nil },
 	"DRAWBRIDGE_ADMINS":          func(c *web.Config, v string) error { c.Admins = splitList(v); return nil },
@@ -78,7 +82,7 @@ func loadConfig(f configFlags, env environment) (web.Config, error) {
 	var lines map[string]int
 	if f.file != "" {
 		var err error
-		if lines, err = readConfigFile(f.file, &cfg); err != nil {
+		if lines, err = readConfigFile(f.file, env, &cfg); err != nil {
 			return cfg, err
 		}
 	}
@@ -97,24 +101,90 @@ func loadConfig(f configFlags, env environment) (web.Config, error) {
 }
 
 // readConfigFile decodes path strictly into cfg (unknown keys are errors)
-// and returns the line of every key, for error messages.
-func readConfigFile(path string, cfg *web.Config) (map[string]int, error) {
+// and returns the line of every key, for error messages. ${VAR} in a
+// value is replaced from env, as in the rest of a declarative file
+// (declfile_env.go). The file may also hold routes, policies and apps,
+// which `apply` and `serve --config` read (declfile.go), not this.
+func readConfigFile(path string, env environment, cfg *web.Config) (map[string]int, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
+	if err := checkConfigKeys(data); err != nil {
 		return nil, fmt.Errorf("config %s: %s", path, strings.TrimPrefix(err.Error(), "yaml: "))
 	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, fmt.Errorf("config %s: %w", path, err)
+		return nil, fmt.Errorf("config %s: %s", path, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	var envProblems []string
+	if top := configRoot(&root); top != nil {
+		for i := 0; i+1 < len(top.Content); i += 2 {
+			if slices.Contains(serverKeys, top.Content[i].Value) {
+				expandNode(top.Content[i+1], env, func(n *yaml.Node, msg string) {
+					envProblems = append(envProblems, fmt.Sprintf("%s:%d: %s", path, n.Line, msg))
+				})
+			}
+		}
+	}
+	if len(envProblems) > 0 {
+		return nil, fmt.Errorf("invalid configuration:\n  %s", strings.Join(envProblems, "\n  "))
+	}
+	if root.Kind != 0 { // an empty file sets nothing
+		if err := root.Decode(cfg); err != nil {
+			return nil, fmt.Errorf("config %s: %s", path, strings.TrimPrefix(err.Error(), "yaml: "))
+		}
 	}
 	lines := map[string]int{}
 	collectLines(&root, "", lines)
 	return lines, nil
+}
+
+// configFileKeys is every key a config file may have at the top: the
+// server's settings, and the objects a declarative file defines, left
+// as they are.
+type configFileKeys struct {
+	web.Config        `yaml:",inline"`
+	UpstreamOAuthApps yaml.Node `yaml:"upstream_oauth_apps"`
+	Policies          yaml.Node `yaml:"policies"`
+	Routes            yaml.Node `yaml:"routes"`
+	Policy            yaml.Node `yaml:"policy"` // Pomerium's older word for routes
+}
+
+// checkConfigKeys reports the keys of data that no setting has. Values
+// are decoded later, once ${VAR}s are replaced, so only unknown keys
+// count here: `demo: ${DEMO}` is not yet a boolean.
+func checkConfigKeys(data []byte) error {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	var keys configFileKeys
+	err := dec.Decode(&keys)
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		return err
+	}
+	var unknown []string
+	for _, msg := range te.Errors {
+		if strings.Contains(msg, " not found in type ") {
+			unknown = append(unknown, msg)
+		}
+	}
+	if len(unknown) > 0 {
+		return &yaml.TypeError{Errors: unknown}
+	}
+	return nil
+}
+
+// configRoot returns the top-level mapping of a parsed config file, or
+// nil if it is empty.
+func configRoot(doc *yaml.Node) *yaml.Node {
+	if doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 && doc.Content[0].Kind == yaml.MappingNode {
+		return doc.Content[0]
+	}
+	return nil
 }
 
 // collectLines records the line of every mapping key and sequence item
@@ -218,6 +288,9 @@ func applyFlags(cfg *web.Config, f configFlags) {
 	}
 	if f.demo {
 		cfg.Server.Demo = true
+	}
+	if f.demoAddr != "" {
+		cfg.Server.DemoAddress = f.demoAddr
 	}
 }
 

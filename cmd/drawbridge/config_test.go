@@ -96,3 +96,15 @@ func TestConfigMissingFile(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+func TestDemoFrom(t *testing.T) {
+	for console, want := range map[string]string{
+		"http://localhost:8080":          "http://demo.localhost:8080",
+		"http://127.0.0.1:4321":          "http://demo.localhost:4321",
+		"https://drawbridge.example.com": "https://demo.drawbridge.example.com",
+	} {
+		if got := demoFrom(console); got != want {
+			t.Errorf("demoFrom(%q) = %q, want %q", console, got, want)
+		}
+	}
+}

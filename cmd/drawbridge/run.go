@@ -35,6 +35,9 @@ const usage = `Drawbridge: an access gateway for MCP servers.
 Usage:
   drawbridge [serve] [flags]     start the gateway (the default)
   drawbridge user <command>      manage users: create, set-password, make-admin, disable, list
+  drawbridge apply -f FILE       create or update the routes, policies and apps FILE defines
+                                 (--dry-run: only show the plan; --prune: delete what FILE omits)
+  drawbridge export [-o FILE]    write the routes, policies and apps as a file apply reads
   drawbridge demo-server         run only the demo MCP server on loopback
   drawbridge version             print the version
 
@@ -60,6 +63,10 @@ func run(ctx context.Context, args, environ []string, stdin io.Reader, stdout, s
 		err = serve(ctx, args, env, sio)
 	case "user", "users":
 		err = userCommand(ctx, args, env, sio)
+	case "apply":
+		err = applyCommand(ctx, args, env, sio)
+	case "export":
+		err = exportCommand(ctx, args, env, sio)
 	case "demo-server":
 		err = demoServer(ctx, args, env, sio)
 	case "version":

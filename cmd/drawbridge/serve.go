@@ -27,6 +27,12 @@ func serve(ctx context.Context, args []string, env environment, sio stdio) error
 		return err
 	}
 	defer b.Close()
+	if f.file != "" {
+		// The file's routes, policies and apps, before anything serves.
+		if err := applyAtStart(ctx, b.store, f.file, env, sio); err != nil {
+			return err
+		}
+	}
 
 	admin, err := bootstrapAdmin(ctx, b, env)
 	if err != nil {
@@ -47,7 +53,10 @@ func serve(ctx context.Context, args []string, env environment, sio stdio) error
 		case a := <-ready:
 			demoURL = "http://" + a.String() + demo.Path
 		case err := <-errc:
-			return fmt.Errorf("demo server: %w", err)
+			return fmt.Errorf("demo server: %w (set server.demo_address or --demo-address to a free loopback port)", err)
+		}
+		if err := seedDemo(ctx, b, demoURL); err != nil {
+			return err
 		}
 	}
 
@@ -89,7 +98,7 @@ func printBanner(sio stdio, cfg web.Config, addr net.Addr, admin *firstAdmin, de
 	fmt.Fprintf(&sb, "  Console:   %s/admin\n", strings.TrimSuffix(cfg.Server.ConsoleURL, "/"))
 	fmt.Fprintf(&sb, "  Portal:    %s/\n", strings.TrimSuffix(cfg.Server.ConsoleURL, "/"))
 	if demoURL != "" {
-		fmt.Fprintf(&sb, "  Demo MCP:  %s (loopback only)\n", demoURL)
+		fmt.Fprintf(&sb, "  Demo MCP:  %s (loopback only; the console's \"%s\" route points at it)\n", demoURL, demoRouteName)
 	}
 	if admin != nil {
 		fmt.Fprintf(&sb, "\n  First administrator created. Sign in with:\n")

@@ -44,7 +44,7 @@ func openBackend(ctx context.Context, f configFlags, env environment, stderr io.
 	if dsn == "" {
 		dsn = filepath.Join(cfg.Server.DataDir, databaseFile)
 	}
-	store, err := models.Open(ctx, models.Options{Driver: cfg.Database.Driver, DSN: dsn, Cipher: cipher, Logger: logger})
+	store, err := models.Open(ctx, web.StoreOptions(cfg, models.Options{Driver: cfg.Database.Driver, DSN: dsn, Cipher: cipher, Logger: logger}))
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}

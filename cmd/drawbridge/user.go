@@ -56,6 +56,7 @@ func userCommand(ctx context.Context, args []string, env environment, sio stdio)
 	}
 	defer b.Close()
 	s := b.store
+	ctx = models.WithActor(ctx, "command line")
 
 	switch sub {
 	case "create":
