@@ -107,7 +107,7 @@ func (h *Auth) fail(c echo.Context, email, ip, next string) error {
 func (h *Auth) complete(c echo.Context, u *models.User, next string) error {
 	ctx := c.Request().Context()
 	if !u.IsAdmin && h.IsAdminEmail(u.Email) {
-		if err := h.Users.SetAdmin(ctx, u.ID, true); err != nil {
+		if err := h.Users.SetAdmin(models.WithActor(ctx, "configuration (admins)"), u.ID, true); err != nil {
 			return err
 		}
 		u.IsAdmin = true

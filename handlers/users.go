@@ -98,16 +98,13 @@ func (h *Users) CreateUser(c echo.Context) error {
 		}
 		err = h.Store.CreateUser(c.Request().Context(), u)
 	}
-	var verr *models.ValidationError
-	switch {
-	case errors.As(err, &verr):
-		form.Errors = fieldErrors(verr, userFieldLabels)
-		return h.renderForm(c, http.StatusUnprocessableEntity, form)
-	case errors.Is(err, models.ErrConflict):
-		form.Errors = map[string]string{"email": "Email is already used by another user."}
-		return h.renderForm(c, http.StatusConflict, form)
-	case err != nil:
-		return err
+	if err != nil {
+		status, messages, ok := formProblems(err, userFieldLabels)
+		if !ok {
+			return err
+		}
+		form.Errors = messages
+		return h.renderForm(c, status, form)
 	}
 	return h.redirectWithFlash(c, "/admin/users", views.FlashSuccess, fmt.Sprintf("Created %s.", u.Email))
 }

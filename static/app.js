@@ -97,9 +97,221 @@
     cancel.focus();
   }
 
+  // Policy editor: <div data-code-editor data-error-lines="3 7"> around a
+  // textarea. Add a gutter of line numbers beside it and, behind the text,
+  // one stripe per line, marking the lines with errors. Both follow the
+  // textarea's scrolling. The lines never wrap (wrap="off"), so line N is
+  // always stripe N.
+  function setUpCodeEditors() {
+    document.querySelectorAll("[data-code-editor]").forEach(function (editor) {
+      var textarea = editor.querySelector("textarea");
+      var gutter = editor.querySelector("[data-code-gutter]");
+      var backdrop = editor.querySelector("[data-code-backdrop]");
+      if (!textarea || !gutter || !backdrop) {
+        return;
+      }
+      var errors = {};
+      (editor.getAttribute("data-error-lines") || "").split(" ").forEach(function (n) {
+        if (n) {
+          errors[n] = true;
+        }
+      });
+      var shown = 0;
+
+      function lines() {
+        var count = textarea.value.split("\n").length;
+        if (count === shown) {
+          return;
+        }
+        var numbers = [];
+        var stripes = [];
+        for (var i = 1; i <= count; i++) {
+          var number = document.createElement("span");
+          var stripe = document.createElement("span");
+          number.textContent = String(i);
+          if (errors[i]) {
+            number.className = "is-error";
+            stripe.className = "is-error";
+          }
+          numbers.push(number);
+          stripes.push(stripe);
+        }
+        gutter.replaceChildren.apply(gutter, numbers);
+        backdrop.replaceChildren.apply(backdrop, stripes);
+        shown = count;
+        scroll();
+      }
+
+      function scroll() {
+        gutter.scrollTop = textarea.scrollTop;
+        backdrop.scrollTop = textarea.scrollTop;
+      }
+
+      editor.classList.add("is-enhanced");
+      gutter.hidden = false;
+      backdrop.hidden = false;
+      lines();
+      textarea.addEventListener("input", lines);
+      textarea.addEventListener("scroll", scroll);
+    });
+
+    // "Line 3, column 5" under the editor puts the cursor there.
+    document.querySelectorAll("a[data-goto-line]").forEach(function (link) {
+      link.addEventListener("click", function (event) {
+        var textarea = document.getElementById((link.getAttribute("href") || "").slice(1));
+        if (!textarea || textarea.tagName !== "TEXTAREA") {
+          return;
+        }
+        event.preventDefault();
+        var line = parseInt(link.getAttribute("data-goto-line"), 10) || 1;
+        var column = parseInt(link.getAttribute("data-goto-column"), 10) || 1;
+        var rows = textarea.value.split("\n");
+        var offset = 0;
+        for (var i = 0; i < line - 1 && i < rows.length; i++) {
+          offset += rows[i].length + 1;
+        }
+        offset += Math.min(column - 1, (rows[line - 1] || "").length);
+        textarea.focus();
+        textarea.setSelectionRange(offset, offset);
+        var height = parseFloat(getComputedStyle(textarea).lineHeight) || 22;
+        textarea.scrollTop = Math.max(0, (line - 3) * height);
+      });
+    });
+  }
+
+  // Simulator: choosing a user hides the typed identity, which would be
+  // ignored. Submitting fetches the same page the form would load and
+  // swaps in its result, so the form keeps its state; any answer that is
+  // not a plain result (field errors, a failure) falls back to loading it.
+  function setUpSimulator() {
+    var form = document.querySelector("form[data-sim-form]");
+    if (!form) {
+      return;
+    }
+    var user = form.querySelector("select[name=user]");
+    var identity = form.querySelector("[data-sim-identity]");
+    if (user && identity) {
+      var toggle = function () {
+        identity.hidden = user.value !== "";
+        identity.querySelectorAll("input").forEach(function (input) {
+          input.disabled = user.value !== "";
+        });
+      };
+      user.addEventListener("change", toggle);
+      toggle();
+    }
+    if (!window.fetch || !window.DOMParser) {
+      return;
+    }
+    var busy = false;
+    form.addEventListener("submit", function (event) {
+      var output = document.querySelector("[data-sim-output]");
+      var current = output && output.querySelector("[data-sim-result]");
+      if (!current || busy) {
+        return;
+      }
+      event.preventDefault();
+      busy = true;
+      current.classList.add("is-loading");
+      fetch(form.action, {
+        method: "POST",
+        body: new URLSearchParams(new FormData(form)),
+        credentials: "same-origin",
+        headers: { "Accept": "text/html" }
+      }).then(function (response) {
+        if (!response.ok) {
+          throw new Error("status " + response.status);
+        }
+        return response.text();
+      }).then(function (html) {
+        var page = new DOMParser().parseFromString(html, "text/html");
+        var result = page.querySelector("[data-sim-output] [data-sim-result]");
+        if (!result || page.querySelector("[data-sim-form] [aria-invalid=true]")) {
+          throw new Error("no result");
+        }
+        current.replaceWith(document.importNode(result, true));
+        busy = false;
+      }).catch(function () {
+        form.submit();
+      });
+    });
+  }
+
+  // New upstream app: each preset is a link that reloads the form filled
+  // in. Here it fills the fields in place from the link's data- attributes
+  // instead, without a round trip, keeping what was typed elsewhere.
+  function setUpAppPresets() {
+    var form = document.querySelector("form[data-app-form]");
+    var options = document.querySelectorAll("a[data-preset-option]");
+    if (!form || options.length === 0) {
+      return;
+    }
+    var fields = {
+      "auth_url": "data-auth-url",
+      "token_url": "data-token-url",
+      "revocation_url": "data-revocation-url",
+      "scopes": "data-scopes",
+      "auth_style": "data-auth-style",
+      "extra_params": "data-extra-params"
+    };
+    var presetInput = form.querySelector("[data-preset-input]");
+    var docs = document.querySelector("[data-preset-docs]");
+    options.forEach(function (option) {
+      option.addEventListener("click", function (event) {
+        event.preventDefault();
+        var key = option.getAttribute("data-preset") || "";
+        var previous = presetInput ? presetInput.value : "";
+        if (presetInput) {
+          presetInput.value = key;
+        }
+        options.forEach(function (other) {
+          if (other === option) {
+            other.setAttribute("aria-current", "true");
+          } else {
+            other.removeAttribute("aria-current");
+          }
+        });
+        if (docs) {
+          var url = option.getAttribute("data-docs-url") || "";
+          docs.hidden = url === "";
+          docs.setAttribute("href", url || "#");
+          var text = docs.querySelector("[data-preset-docs-text]");
+          if (text) {
+            text.textContent = option.getAttribute("data-docs-text") || "";
+          }
+        }
+        if (key === "") {
+          return; // Custom: keep whatever is filled in.
+        }
+        Object.keys(fields).forEach(function (name) {
+          var field = form.elements.namedItem(name);
+          if (field) {
+            field.value = option.getAttribute(fields[name]) || "";
+          }
+        });
+        var pkce = form.elements.namedItem("pkce");
+        if (pkce) {
+          pkce.checked = option.getAttribute("data-pkce") === "true";
+        }
+        // Name the app after the preset unless someone chose a name.
+        var name = form.elements.namedItem("name");
+        if (name && (name.value === "" || name.value === previous)) {
+          name.value = key;
+        }
+        var clientID = form.elements.namedItem("client_id");
+        if (clientID && clientID.value === "") {
+          clientID.focus();
+        }
+      });
+    });
+  }
+
   function init() {
     setUpCopyButtons();
     setUpConfirmations();
+    setUpCodeEditors();
+    setUpSimulator();
+    setUpAppPresets();
   }
 
   if (document.readyState === "loading") {

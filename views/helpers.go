@@ -29,6 +29,7 @@ var consoleNav = []navItem{
 	{SectionServiceAccounts, "Service accounts", "/admin/service-accounts", "service-accounts"},
 	{SectionUsers, "Users", "/admin/users", "users"},
 	{SectionAudit, "Audit log", "/admin/audit", "audit"},
+	{SectionHistory, "Change history", "/admin/history", "history"},
 	{SectionSettings, "Settings", "/admin/settings", "settings"},
 }
 

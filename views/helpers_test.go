@@ -104,7 +104,7 @@ func sampleUsers() []UserRow {
 func allPages() map[string]templ.Component {
 	admin := adminViewer()
 	flash := Flash{Kind: FlashError, Message: hostile}
-	return map[string]templ.Component{
+	pages := map[string]templ.Component{
 		"login": LoginPage(LoginProps{
 			Page: page("", nil, flash), Email: hostile, Error: hostile, Next: hostile, LocalAccounts: true,
 			Providers: []LoginProvider{{Name: "corp", DisplayName: hostile, URL: "/auth/corp/start"}},
@@ -138,6 +138,10 @@ func allPages() map[string]templ.Component {
 		"error-admin": ErrorPage(ErrorProps{Page: page("", admin, flash), Status: 500, Heading: hostile, Message: hostile}),
 		"error-user":  ErrorPage(ErrorProps{Page: page("", userViewer()), Status: 403}),
 	}
+	for name, c := range configPages() {
+		pages[name] = c
+	}
+	return pages
 }
 
 func TestShowingText(t *testing.T) {

@@ -11,7 +11,7 @@ import (
 func TestConsoleNavMarksActiveSection(t *testing.T) {
 	sections := []string{
 		SectionDashboard, SectionRoutes, SectionPolicies, SectionApps, SectionClients,
-		SectionServiceAccounts, SectionUsers, SectionAudit, SectionSettings, SectionPortal,
+		SectionServiceAccounts, SectionUsers, SectionAudit, SectionHistory, SectionSettings, SectionPortal,
 	}
 	for _, section := range sections {
 		t.Run(section, func(t *testing.T) {
@@ -43,6 +43,7 @@ func TestConsoleNavLinks(t *testing.T) {
 		"Service accounts": "/admin/service-accounts",
 		"Users":            "/admin/users",
 		"Audit log":        "/admin/audit",
+		"Change history":   "/admin/history",
 		"Settings":         "/admin/settings",
 		"Portal":           "/",
 	}
@@ -74,8 +75,8 @@ func TestConsoleNavFoldsIntoMenu(t *testing.T) {
 	if got := text(summary); got != "Menu, current section: Service accounts" {
 		t.Errorf("menu summary = %q", got)
 	}
-	if got := menu.Find("a").Length(); got != 10 {
-		t.Errorf("menu holds %d links, want all 10", got)
+	if got := menu.Find("a").Length(); got != 11 {
+		t.Errorf("menu holds %d links, want all 11", got)
 	}
 
 	doc, _ = render(t, PlaceholderPage(PlaceholderProps{Page: page("", adminViewer())}))
@@ -232,7 +233,11 @@ func TestDocumentShell(t *testing.T) {
 }
 
 func TestSignedInPagesHaveLandmarks(t *testing.T) {
-	for _, name := range []string{"dashboard", "users", "portal-user-empty", "settings", "error-admin"} {
+	for _, name := range []string{
+		"dashboard", "users", "portal-user-empty", "settings", "error-admin",
+		"routes", "route-new", "route-edit", "policies", "policy-edit", "simulator-result",
+		"apps", "apps-empty", "app-new", "app-edit", "history", "history-empty", "change",
+	} {
 		t.Run(name, func(t *testing.T) {
 			doc, _ := render(t, allPages()[name])
 			mustOne(t, doc, "header")

@@ -26,8 +26,10 @@ type ServerConfig struct {
 	Address    string `yaml:"address"`
 	ConsoleURL string `yaml:"console_url"`
 	DataDir    string `yaml:"data_dir"`
-	// Demo starts the demo MCP server on loopback beside the gateway.
-	Demo bool `yaml:"demo"`
+	// Demo starts the demo MCP server on loopback beside the gateway, at
+	// DemoAddress, and seeds a route to it on an empty database.
+	Demo        bool   `yaml:"demo"`
+	DemoAddress string `yaml:"demo_address"`
 }
 
 // DatabaseConfig selects the store. SQLite lives in the data directory.
@@ -87,9 +89,10 @@ const DefaultFirstAdmin = "admin@drawbridge.localhost"
 func DefaultConfig() Config {
 	return Config{
 		Server: ServerConfig{
-			Address:    "127.0.0.1:8080",
-			ConsoleURL: "http://localhost:8080",
-			DataDir:    "./data",
+			Address:     "127.0.0.1:8080",
+			ConsoleURL:  "http://localhost:8080",
+			DataDir:     "./data",
+			DemoAddress: "127.0.0.1:9001",
 		},
 		Database: DatabaseConfig{Driver: "sqlite"},
 		Identity: IdentityConfig{Session: SessionConfig{
@@ -149,6 +152,9 @@ func (c Config) Validate() error {
 	}
 	if msg := checkConsoleURL(c.Server.ConsoleURL); msg != "" {
 		add("server.console_url", "%s", msg)
+	}
+	if host, _, err := net.SplitHostPort(c.Server.DemoAddress); err != nil || !isLoopbackHost(host) {
+		add("server.demo_address", "must be a loopback host:port such as 127.0.0.1:9001, got %q", c.Server.DemoAddress)
 	}
 	if strings.TrimSpace(c.Server.DataDir) == "" {
 		add("server.data_dir", "must not be empty")
@@ -228,4 +234,13 @@ func checkConsoleURL(raw string) string {
 		return fmt.Sprintf("must be scheme://host[:port] only, got %q", raw)
 	}
 	return ""
+}
+
+// isLoopbackHost reports whether host names this machine only.
+func isLoopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -41,7 +41,7 @@ func newTestApp(t *testing.T, edit ...func(*Config)) *testApp {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	store := newTestStore(t)
+	store := newTestStore(t, cfg)
 	srv, err := New(Deps{Config: cfg, Keys: testKeys(t), Store: store, Logger: testLogger(t), Version: "test"})
 	if err != nil {
 		t.Fatal(err)
@@ -52,7 +52,7 @@ func newTestApp(t *testing.T, edit ...func(*Config)) *testApp {
 	return &testApp{URL: ts.URL, Store: store, Server: srv, Config: cfg}
 }
 
-func newTestStore(t *testing.T) *models.Store {
+func newTestStore(t *testing.T, cfg Config) *models.Store {
 	t.Helper()
 	secret := make([]byte, 32)
 	rand.Read(secret)
@@ -60,9 +60,9 @@ func newTestStore(t *testing.T) *models.Store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := models.Open(context.Background(), models.Options{
+	s, err := models.Open(context.Background(), StoreOptions(cfg, models.Options{
 		Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "test.db"), Cipher: cipher, Logger: testLogger(t),
-	})
+	}))
 	if err != nil {
 		t.Fatal(err)
 	}

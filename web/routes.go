@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -68,17 +69,43 @@ func routes(e *echo.Echo, d Deps, base handlers.Base, sessions *Sessions, https 
 	admin.POST("/users/:id/grant-admin", users.GrantAdmin)
 	admin.POST("/users/:id/revoke-admin", users.RevokeAdmin)
 
+	routesH := handlers.NewRoutes(base, d.Store, &handlers.MCPTester{Client: d.UpstreamClient, Version: d.Version})
+	admin.GET("/routes", routesH.ListRoutes)
+	admin.GET("/routes/new", routesH.NewRoute)
+	admin.POST("/routes", routesH.CreateRoute)
+	admin.GET("/routes/:id", routesH.EditRoute)
+	admin.POST("/routes/:id", routesH.UpdateRoute)
+	admin.POST("/routes/:id/delete", routesH.DeleteRoute)
+	admin.POST("/routes/:id/test", routesH.TestRoute)
+
+	policies := &handlers.Policies{Base: base, Store: d.Store}
+	simulator := &handlers.Simulator{Base: base, Store: d.Store}
+	admin.GET("/policies", policies.ListPolicies)
+	admin.GET("/policies/new", policies.NewPolicy)
+	admin.POST("/policies", policies.CreatePolicy)
+	admin.GET("/policies/simulate", simulator.ShowSimulator)
+	admin.POST("/policies/simulate", simulator.Simulate)
+	admin.GET("/policies/:id", policies.EditPolicy)
+	admin.POST("/policies/:id", policies.UpdatePolicy)
+	admin.POST("/policies/:id/delete", policies.DeletePolicy)
+
+	apps := &handlers.Apps{Base: base, Store: d.Store, CallbackURL: strings.TrimSuffix(d.Config.Server.ConsoleURL, "/") + "/oauth/upstream/callback"}
+	admin.GET("/apps", apps.ListApps)
+	admin.GET("/apps/new", apps.NewApp)
+	admin.POST("/apps", apps.CreateApp)
+	admin.GET("/apps/:id", apps.EditApp)
+	admin.POST("/apps/:id", apps.UpdateApp)
+	admin.POST("/apps/:id/delete", apps.DeleteApp)
+
+	history := &handlers.History{Base: base, Store: d.Store}
+	admin.GET("/history", history.ListHistory)
+	admin.GET("/history/:id", history.ShowChange)
+
 	settings := &handlers.Settings{Base: base, Store: d.Store, View: settingsView(d.Config)}
 	admin.GET("/settings", settings.ShowSettings)
 
 	// Sections still to come say so plainly.
 	todo := handlers.Placeholders{Base: base}
-	admin.GET("/routes", todo.Placeholder(views.SectionRoutes, "Routes",
-		"Routes put MCP servers behind Drawbridge: a public host on one side, the upstream on the other. Managing them here is the next piece of work."))
-	admin.GET("/policies", todo.Placeholder(views.SectionPolicies, "Policies",
-		"Policies decide who may call which MCP tools, down to their arguments. The editor and simulator are not built yet."))
-	admin.GET("/apps", todo.Placeholder(views.SectionApps, "Upstream apps",
-		"Upstream OAuth apps let users connect their GitHub, Notion or other accounts. Not built yet."))
 	admin.GET("/clients", todo.Placeholder(views.SectionClients, "Clients",
 		"MCP clients that registered with Drawbridge's authorization server will be listed here. Not built yet."))
 	admin.GET("/service-accounts", todo.Placeholder(views.SectionServiceAccounts, "Service accounts",

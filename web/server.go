@@ -25,9 +25,11 @@ type Deps struct {
 	Store   *models.Store
 	Logger  *slog.Logger
 	Version string
-	// OIDCClient talks to identity providers; nil means a client with a
-	// sensible timeout.
-	OIDCClient *http.Client
+	// OIDCClient talks to identity providers and UpstreamClient to MCP
+	// upstreams (connection tests); nil means a client with a sensible
+	// timeout.
+	OIDCClient     *http.Client
+	UpstreamClient *http.Client
 }
 
 // Server is the assembled HTTP handler.
@@ -45,6 +47,9 @@ func New(d Deps) (*Server, error) {
 	}
 	if d.OIDCClient == nil {
 		d.OIDCClient = &http.Client{Timeout: 15 * time.Second}
+	}
+	if d.UpstreamClient == nil {
+		d.UpstreamClient = &http.Client{Timeout: 15 * time.Second}
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true

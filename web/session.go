@@ -122,6 +122,8 @@ func (m *Sessions) resolveUser(c echo.Context, sc *sessionCtx) error {
 		st.Seen, sc.dirty = now.Unix(), true
 	}
 	handlers.SetUser(c, u)
+	// Every change this request makes is recorded as this user's.
+	c.SetRequest(c.Request().WithContext(models.WithActor(c.Request().Context(), u.Email)))
 	return nil
 }
 
