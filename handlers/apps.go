@@ -65,6 +65,7 @@ func (h *Apps) ListApps(c echo.Context) error {
 		Page:       h.Page(c, "Upstream apps", views.SectionApps),
 		Query:      q,
 		Apps:       rows,
+		Presets:    appPresets,
 		Pagination: paginate("/admin/apps", url.Values{"q": {q}}, page, appsPerPage, int(total)),
 	}))
 }

@@ -229,8 +229,14 @@
         if (!result || page.querySelector("[data-sim-form] [aria-invalid=true]")) {
           throw new Error("no result");
         }
-        current.replaceWith(document.importNode(result, true));
+        var fresh = document.importNode(result, true);
+        current.replaceWith(fresh);
         busy = false;
+        // On a narrow screen the result sits below the form: bring it up.
+        var top = fresh.getBoundingClientRect().top;
+        if (top < 0 || top > window.innerHeight - 80) {
+          fresh.scrollIntoView({ block: "start" });
+        }
       }).catch(function () {
         form.submit();
       });
@@ -273,6 +279,9 @@
         });
         if (docs) {
           var url = option.getAttribute("data-docs-url") || "";
+          if (!/^https?:\/\//.test(url)) {
+            url = "";
+          }
           docs.hidden = url === "";
           docs.setAttribute("href", url || "#");
           var text = docs.querySelector("[data-preset-docs-text]");

@@ -78,7 +78,7 @@ func AppsPage(p AppsProps) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if len(p.Apps) > 0 || p.Query != "" {
-				templ_7745c5c3_Err = listSearch("/admin/apps", p.Query, "Search by name or client ID", "Search upstream apps", "app-search").Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = listSearch("/admin/apps", p.Query, "Name or client ID", "Search upstream apps", "app-search").Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -112,7 +112,7 @@ func HistoryPage(p HistoryProps) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "\" placeholder=\"alice@company.com\" autocomplete=\"off\" spellcheck=\"false\"></div><div class=\"field field-grow\"><label for=\"history-q\">Name</label><div class=\"search-input\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "\" placeholder=\"Email\" autocomplete=\"off\" spellcheck=\"false\"></div><div class=\"field field-grow\"><label for=\"history-q\">Name</label><div class=\"search-input\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
