@@ -131,3 +131,18 @@ func TestStaticAssets(t *testing.T) {
 		}
 	}
 }
+
+func TestPanicBecomesA500Page(t *testing.T) {
+	app := newTestApp(t)
+	app.Server.console.GET("/boom", func(echo.Context) error { panic("kaboom: SELECT * FROM secrets") })
+	resp, body := app.browser(t).get("/boom")
+	if resp.StatusCode != http.StatusInternalServerError {
+		t.Fatalf("status %d, want 500", resp.StatusCode)
+	}
+	if strings.Contains(body, "kaboom") || strings.Contains(body, "SELECT") || !strings.Contains(body, "Something went wrong") {
+		t.Errorf("the 500 page leaks the panic or says nothing useful")
+	}
+	if !strings.Contains(body, resp.Header.Get(echo.HeaderXRequestID)) {
+		t.Error("the 500 page does not show the request ID")
+	}
+}
