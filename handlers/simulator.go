@@ -118,9 +118,9 @@ func (h *Simulator) evaluate(ctx context.Context, r *models.Route, in *policy.In
 			deciding[reason.Rule] = true
 		}
 		for _, s := range ex.Steps {
-			detail := s.Name
+			detail := ""
 			if !s.Operator {
-				detail += " = " + s.Value
+				detail = s.Name + " = " + s.Value
 			}
 			steps = append(steps, views.SimulationStep{
 				Policy: p.Name, Rule: s.Path, Line: s.Line, Matched: s.Matched, Detail: detail,
@@ -132,16 +132,28 @@ func (h *Simulator) evaluate(ctx context.Context, r *models.Route, in *policy.In
 	return &views.SimulationResult{Allow: d.Allow, Summary: summarize(d), Steps: steps}, nil
 }
 
-// summarize says in one sentence what decided.
+// summarize says in one sentence what decided, for people rather than
+// logs: which policy, which rule on which line, and the value it saw.
 func summarize(d policy.Decision) string {
-	verb := "Denied"
-	if d.Allow {
-		verb = "Allowed"
-	}
 	if len(d.Reasons) == 0 {
-		return verb + "."
+		return ""
 	}
-	return verb + ": " + d.Reasons[0].String() + "."
+	r := d.Reasons[0]
+	verb := "denies"
+	if d.Allow {
+		verb = "allows"
+	}
+	switch {
+	case r.Note == policy.NoteNoPolicy:
+		return "The route has no policy, so nobody may use it."
+	case r.Note == policy.NoteNoAllow:
+		return fmt.Sprintf("No allow rule of policy %s matched, so it denies the call.", r.Policy)
+	case r.Note != "":
+		return fmt.Sprintf("Policy %s denies the call: %s.", r.Policy, r.Note)
+	case r.Matched != "":
+		return fmt.Sprintf("Policy %s %s the call: rule %s on line %d matched %q.", r.Policy, verb, r.Rule, r.Line, r.Matched)
+	}
+	return fmt.Sprintf("Policy %s %s the call: rule %s on line %d matched.", r.Policy, verb, r.Rule, r.Line)
 }
 
 func (h *Simulator) render(c echo.Context, status int, form views.SimulatorForm, result *views.SimulationResult) error {

@@ -37,7 +37,7 @@ func seedDemo(ctx context.Context, b *backend, demoURL string) error {
 		return fmt.Errorf("seed demo policy: %w", err)
 	}
 	r := &models.Route{
-		Name: demoRouteName, Description: "The demo MCP server that `serve --demo` starts on loopback.",
+		Name: demoRouteName, Description: "The demo MCP server that serve --demo starts on loopback.",
 		From: demoFrom(b.cfg.Server.ConsoleURL), To: demoURL, Kind: models.KindMCPServer, Enabled: true,
 	}
 	if err := b.store.CreateRoute(ctx, r, []uint{p.ID}); err != nil {

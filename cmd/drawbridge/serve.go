@@ -47,7 +47,7 @@ func serve(ctx context.Context, args []string, env environment, sio stdio) error
 	if b.cfg.Server.Demo {
 		ready := make(chan net.Addr, 1)
 		go func() {
-			errc <- demo.Serve(ctx, "127.0.0.1:0", demo.Options{Logger: b.logger}, func(a net.Addr) { ready <- a })
+			errc <- demo.Serve(ctx, b.cfg.Server.DemoAddress, demo.Options{Logger: b.logger}, func(a net.Addr) { ready <- a })
 		}()
 		select {
 		case a := <-ready:
