@@ -68,7 +68,9 @@ func (s *Store) configWrite(ctx context.Context, fn func(w *configTx) error) err
 }
 
 // bumpConfigVersion increments the version inside tx. configWrite calls
-// it; nothing else should.
+// it for configuration, revocationWrite for revocations (the proxy must
+// drop a revoked token at once, but a revocation is not a change to show
+// in history); nothing else should.
 func bumpConfigVersion(tx *gorm.DB) error {
 	res := tx.Model(&configVersion{}).Where("id = ?", configVersionID).
 		Update("version", gorm.Expr("version + 1"))

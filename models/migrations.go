@@ -12,6 +12,7 @@ import (
 var migrations = []migration{
 	{version: 1, name: "config versions and users", up: migrate1},
 	{version: 2, name: "routes, policies, upstream apps and history", up: migrate2},
+	{version: 3, name: "oauth clients, codes, tokens and consents", up: migrate3},
 }
 
 // The types below are the schema as migration 1 created it. They are frozen:
