@@ -38,11 +38,13 @@ type Change struct {
 	ResourceID   uint   `json:"resource_id"`
 	ResourceName string `json:"resource_name"`
 	Action       string `json:"action"` // ActionCreate, ActionUpdate or ActionDelete
-	// Before and After are JSON snapshots of the object, indented two
-	// spaces with keys in a fixed order, so a line diff of the two reads
-	// well. Before is "" on create, After "" on delete. Secrets never
-	// appear: a password or client secret is "(set)", "(unset)" or, after
-	// an update that replaced it, "(changed)".
+	// Before and After are YAML snapshots of the object, indented two
+	// spaces with keys in a fixed order and multi-line text (a policy's
+	// source) as a literal block, so a line diff of the two reads like a
+	// diff of the config file. Changes recorded by older versions hold
+	// indented JSON; both are shown as text. Before is "" on create, After
+	// "" on delete. Secrets never appear: a password or client secret is
+	// "(set)", "(unset)" or, after an update that replaced it, "(changed)".
 	Before string `json:"before,omitempty"`
 	After  string `json:"after,omitempty"`
 }
@@ -96,7 +98,7 @@ func (s *Store) GetChange(ctx context.Context, id uint) (*Change, error) {
 }
 
 // record adds a history row to w's transaction; w's configWrite then
-// bumps the configuration version. before and after are snapshotJSON
+// bumps the configuration version. before and after are snapshotText
 // results, "" for none.
 func (w *configTx) record(resource string, id uint, name, action, before, after string) error {
 	c := Change{

@@ -2,7 +2,6 @@ package models
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -50,22 +49,20 @@ func TestRouteHistorySnapshots(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := lastChange(t, s)
-	want := `{
-  "name": "GitHub",
-  "description": "Code <& issues>",
-  "from": "http://github.localhost:8080",
-  "to": "http://127.0.0.1:9001/mcp",
-  "kind": "mcp_server",
-  "upstream_app": "github",
-  "policies": [
-    "admins",
-    "staff"
-  ],
-  "timeout_seconds": 60,
-  "max_request_bytes": 0,
-  "pass_upstream_token": false,
-  "enabled": true
-}`
+	want := `name: GitHub
+description: Code <& issues>
+from: http://github.localhost:8080
+to: http://127.0.0.1:9001/mcp
+kind: mcp_server
+upstream_app: github
+policies:
+  - admins
+  - staff
+timeout_seconds: 60
+max_request_bytes: 0
+pass_upstream_token: false
+enabled: true
+`
 	if c.Resource != ResourceRoute || c.ResourceID != r.ID || c.ResourceName != "GitHub" || c.Action != ActionCreate ||
 		c.Actor != "admin@example.com" || c.Before != "" || c.After != want {
 		t.Errorf("create recorded as %+v\nafter:\n%s\nwant:\n%s", c, c.After, want)
@@ -94,7 +91,7 @@ func TestRouteHistorySnapshots(t *testing.T) {
 	}
 	c = lastChange(t, s)
 	if c.Action != ActionUpdate || c.Actor != "bob@example.com" || c.Before != want ||
-		!strings.Contains(c.After, "\"policies\": [\n    \"staff\"\n  ],") || !strings.Contains(c.After, `"enabled": false`) {
+		!strings.Contains(c.After, "\npolicies:\n  - staff\ntimeout_seconds:") || !strings.Contains(c.After, "\nenabled: false\n") {
 		t.Errorf("update recorded as %+v\nbefore:\n%s\nafter:\n%s", c, c.Before, c.After)
 	}
 	before := c.After
@@ -112,22 +109,16 @@ func TestPolicyAndAppHistorySnapshots(t *testing.T) {
 	ctx := context.Background()
 	p := createPolicy(t, s, "staff")
 	c := lastChange(t, s)
-	var snap struct {
-		Name   string   `json:"name"`
-		Source []string `json:"source"`
-	}
-	if err := json.Unmarshal([]byte(c.After), &snap); err != nil {
-		t.Fatal(err)
-	}
-	if snap.Name != "staff" || !slices.Equal(snap.Source, []string{"allow:", "  and:", "    - domain: {is: example.com}", ""}) {
-		t.Errorf("policy snapshot = %+v, want the source line by line", snap)
+	want := "name: staff\ndescription: Policy staff\nsource: |\n  allow:\n    and:\n      - domain: {is: example.com}\n"
+	if c.After != want {
+		t.Errorf("policy snapshot:\n%s\nwant the source as a literal block:\n%s", c.After, want)
 	}
 	p.Description = "changed"
 	if err := s.UpdatePolicy(ctx, p); err != nil {
 		t.Fatal(err)
 	}
 	c = lastChange(t, s)
-	if c.Resource != ResourcePolicy || c.Action != ActionUpdate || !strings.Contains(c.After, `"description": "changed"`) {
+	if c.Resource != ResourcePolicy || c.Action != ActionUpdate || !strings.Contains(c.After, "\ndescription: changed\n") {
 		t.Errorf("policy update recorded as %+v", c)
 	}
 	n0 := changeCount(t, s)
@@ -140,7 +131,7 @@ func TestPolicyAndAppHistorySnapshots(t *testing.T) {
 
 	a := createApp(t, s, "github")
 	c = lastChange(t, s)
-	if c.Resource != ResourceUpstreamApp || c.ResourceID != a.ID || !strings.Contains(c.After, `"client_secret": "(set)"`) ||
+	if c.Resource != ResourceUpstreamApp || c.ResourceID != a.ID || !strings.Contains(c.After, "\nclient_secret: (set)\n") ||
 		strings.Contains(c.After, "secret-github") {
 		t.Errorf("app create recorded as %+v\n%s", c, c.After)
 	}
@@ -148,7 +139,7 @@ func TestPolicyAndAppHistorySnapshots(t *testing.T) {
 		t.Fatal(err)
 	}
 	c = lastChange(t, s)
-	if c.Action != ActionDelete || !strings.Contains(c.Before, `"client_secret": "(set)"`) || c.After != "" {
+	if c.Action != ActionDelete || !strings.Contains(c.Before, "\nclient_secret: (set)\n") || c.After != "" {
 		t.Errorf("app delete recorded as %+v", c)
 	}
 }
@@ -174,14 +165,14 @@ func TestUserHistory(t *testing.T) {
 		wantBefore string // a line the before snapshot holds; "" for none
 		wantAfter  string
 	}{
-		{"create", func() error { return nil }, "", `"password": "(set)"`},
-		{"set password", func() error { return s.SetPasswordHash(ctx, u.ID, other) }, `"password": "(set)"`, `"password": "(changed)"`},
-		{"grant admin", func() error { return s.SetAdmin(ctx, u.ID, true) }, `"is_admin": false`, `"is_admin": true`},
-		{"disable", func() error { return s.SetDisabled(ctx, u.ID, true) }, `"session_epoch": 1`, `"session_epoch": 2`},
+		{"create", func() error { return nil }, "", "password: (set)\n"},
+		{"set password", func() error { return s.SetPasswordHash(ctx, u.ID, other) }, "password: (set)\n", "password: (changed)\n"},
+		{"grant admin", func() error { return s.SetAdmin(ctx, u.ID, true) }, "is_admin: false\n", "is_admin: true\n"},
+		{"disable", func() error { return s.SetDisabled(ctx, u.ID, true) }, "session_epoch: 1\n", "session_epoch: 2\n"},
 		{"oidc link", func() error {
 			_, err := s.UpsertOIDCUser(ctx, OIDCIdentity{Provider: "corp", Subject: "a-1", Email: "alice@example.com", Groups: []string{"eng"}})
 			return err
-		}, `"provider": "local"`, `"provider": "corp"`},
+		}, "provider: local\n", "provider: corp\n"},
 	}
 	for i, step := range steps {
 		if err := step.write(); err != nil {

@@ -106,7 +106,7 @@ func TestUpgradeFromV1(t *testing.T) {
 	if err := s.SetAdmin(WithActor(ctx, "alice@example.com"), bob.ID, true); err != nil {
 		t.Fatal(err)
 	}
-	if c := lastChange(t, s); c.ResourceName != "bob@corp.example" || c.Actor != "alice@example.com" || !strings.Contains(c.After, `"is_admin": true`) {
+	if c := lastChange(t, s); c.ResourceName != "bob@corp.example" || c.Actor != "alice@example.com" || !strings.Contains(c.After, "\nis_admin: true\n") {
 		t.Errorf("change to a fixture user recorded as %+v", c)
 	}
 	if v := configVersionOf(t, s); v != 7 {

@@ -15,16 +15,17 @@ func (p *Policy) normalize() {
 	p.Source = strings.ReplaceAll(p.Source, "\r\n", "\n")
 }
 
-// policySnapshot is a policy as the history shows it: the source as a list
-// of lines, so its diff reads like a diff of the YAML.
+// policySnapshot is a policy as the history shows it. snapshotText writes
+// the source as a literal block, line for line as the admin wrote it, so
+// its diff reads like a diff of the YAML.
 type policySnapshot struct {
-	Name        string   `json:"name"`
-	Description string   `json:"description"`
-	Source      []string `json:"source"`
+	Name        string `yaml:"name"`
+	Description string `yaml:"description"`
+	Source      string `yaml:"source"`
 }
 
 func snapshotPolicy(p *Policy) policySnapshot {
-	return policySnapshot{Name: p.Name, Description: p.Description, Source: lines(p.Source)}
+	return policySnapshot{Name: p.Name, Description: p.Description, Source: p.Source}
 }
 
 // CreatePolicy validates p and inserts it, filling in its ID and
@@ -112,7 +113,7 @@ func (w *configTx) createPolicy(p *Policy) error {
 	if err := w.db.Create(p).Error; err != nil {
 		return dbError(err)
 	}
-	after, err := snapshotJSON(snapshotPolicy(p))
+	after, err := snapshotText(snapshotPolicy(p))
 	if err != nil {
 		return err
 	}
@@ -158,7 +159,7 @@ func (w *configTx) deletePolicy(id uint) error {
 	if len(users) > 0 {
 		return &ConflictError{Field: "policy", Message: usedBy(users)}
 	}
-	before, err := snapshotJSON(snapshotPolicy(old))
+	before, err := snapshotText(snapshotPolicy(old))
 	if err != nil {
 		return err
 	}

@@ -26,17 +26,17 @@ func (routePolicy) TableName() string { return "route_policies" }
 
 // routeSnapshot is a route as the history shows it: references by name.
 type routeSnapshot struct {
-	Name              string   `json:"name"`
-	Description       string   `json:"description"`
-	From              string   `json:"from"`
-	To                string   `json:"to"`
-	Kind              string   `json:"kind"`
-	UpstreamApp       string   `json:"upstream_app"`
-	Policies          []string `json:"policies"`
-	TimeoutSeconds    int      `json:"timeout_seconds"`
-	MaxRequestBytes   int64    `json:"max_request_bytes"`
-	PassUpstreamToken bool     `json:"pass_upstream_token"`
-	Enabled           bool     `json:"enabled"`
+	Name              string   `yaml:"name"`
+	Description       string   `yaml:"description"`
+	From              string   `yaml:"from"`
+	To                string   `yaml:"to"`
+	Kind              string   `yaml:"kind"`
+	UpstreamApp       string   `yaml:"upstream_app"`
+	Policies          []string `yaml:"policies"`
+	TimeoutSeconds    int      `yaml:"timeout_seconds"`
+	MaxRequestBytes   int64    `yaml:"max_request_bytes"`
+	PassUpstreamToken bool     `yaml:"pass_upstream_token"`
+	Enabled           bool     `yaml:"enabled"`
 }
 
 // snapshotRoute needs r's UpstreamApp and Policies loaded.
@@ -102,7 +102,7 @@ func (w *configTx) createRoute(r *Route, policyIDs []uint) error {
 		return err
 	}
 	r.UpstreamApp, r.Policies = refs.app, refs.policies
-	after, err := snapshotJSON(snapshotRoute(r))
+	after, err := snapshotText(snapshotRoute(r))
 	if err != nil {
 		return err
 	}
@@ -146,7 +146,7 @@ func (w *configTx) deleteRoute(id uint) error {
 	if err != nil {
 		return err
 	}
-	before, err := snapshotJSON(snapshotRoute(old))
+	before, err := snapshotText(snapshotRoute(old))
 	if err != nil {
 		return err
 	}

@@ -193,7 +193,7 @@ func TestUpdateUpstreamApp(t *testing.T) {
 	if secret, err := s.UpstreamAppSecret(ctx, a.ID); err != nil || secret != "rotated" {
 		t.Errorf("secret after rotation = %q, %v", secret, err)
 	}
-	if c := lastChange(t, s); !strings.Contains(c.Before, `"client_secret": "(set)"`) || !strings.Contains(c.After, `"client_secret": "(changed)"`) {
+	if c := lastChange(t, s); !strings.Contains(c.Before, "\nclient_secret: (set)\n") || !strings.Contains(c.After, "\nclient_secret: (changed)\n") {
 		t.Errorf("rotation recorded as\n%s\n->\n%s", c.Before, c.After)
 	}
 

@@ -15,17 +15,17 @@ var appColumns = []string{
 // appSnapshot is an upstream app as the history shows it: the secret only
 // as a marker.
 type appSnapshot struct {
-	Name            string            `json:"name"`
-	Preset          string            `json:"preset"`
-	ClientID        string            `json:"client_id"`
-	ClientSecret    string            `json:"client_secret"`
-	AuthURL         string            `json:"auth_url"`
-	TokenURL        string            `json:"token_url"`
-	RevocationURL   string            `json:"revocation_url"`
-	Scopes          []string          `json:"scopes"`
-	AuthStyle       string            `json:"auth_style"`
-	ExtraAuthParams map[string]string `json:"extra_params"`
-	PKCE            bool              `json:"pkce"`
+	Name            string            `yaml:"name"`
+	Preset          string            `yaml:"preset"`
+	ClientID        string            `yaml:"client_id"`
+	ClientSecret    string            `yaml:"client_secret"`
+	AuthURL         string            `yaml:"auth_url"`
+	TokenURL        string            `yaml:"token_url"`
+	RevocationURL   string            `yaml:"revocation_url"`
+	Scopes          []string          `yaml:"scopes"`
+	AuthStyle       string            `yaml:"auth_style"`
+	ExtraAuthParams map[string]string `yaml:"extra_params"`
+	PKCE            bool              `yaml:"pkce"`
 }
 
 func snapshotApp(a *UpstreamApp, secret string) appSnapshot {
@@ -105,7 +105,7 @@ func (w *configTx) createUpstreamApp(a *UpstreamApp) error {
 		return fmt.Errorf("store client secret: %w", err)
 	}
 	a.ClientSecret, a.HasSecret = "", true
-	after, err := snapshotJSON(snapshotApp(a, secretSet))
+	after, err := snapshotText(snapshotApp(a, secretSet))
 	if err != nil {
 		return err
 	}
@@ -167,7 +167,7 @@ func (w *configTx) deleteUpstreamApp(id uint) error {
 	if len(users) > 0 {
 		return &ConflictError{Field: "upstream_app", Message: usedBy(users)}
 	}
-	before, err := snapshotJSON(snapshotApp(old, secretMarker(old.HasSecret, false)))
+	before, err := snapshotText(snapshotApp(old, secretMarker(old.HasSecret, false)))
 	if err != nil {
 		return err
 	}

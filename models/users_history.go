@@ -5,15 +5,15 @@ package models
 // voided. The sign-in time is left out: it changes no access, and signing
 // in is not a configuration change.
 type userSnapshot struct {
-	Email        string   `json:"email"`
-	Name         string   `json:"name"`
-	Provider     string   `json:"provider"`
-	Subject      string   `json:"subject"`
-	Groups       []string `json:"groups"`
-	IsAdmin      bool     `json:"is_admin"`
-	Disabled     bool     `json:"disabled"`
-	Password     string   `json:"password"`
-	SessionEpoch int      `json:"session_epoch"`
+	Email        string   `yaml:"email"`
+	Name         string   `yaml:"name"`
+	Provider     string   `yaml:"provider"`
+	Subject      string   `yaml:"subject"`
+	Groups       []string `yaml:"groups"`
+	IsAdmin      bool     `yaml:"is_admin"`
+	Disabled     bool     `yaml:"disabled"`
+	Password     string   `yaml:"password"`
+	SessionEpoch int      `yaml:"session_epoch"`
 }
 
 func snapshotUser(u *User, password string) userSnapshot {
@@ -29,7 +29,7 @@ func snapshotUser(u *User, password string) userSnapshot {
 
 // recordUserCreate records the creation of u.
 func (w *configTx) recordUserCreate(u *User) error {
-	after, err := snapshotJSON(snapshotUser(u, secretMarker(u.PasswordHash != "", false)))
+	after, err := snapshotText(snapshotUser(u, secretMarker(u.PasswordHash != "", false)))
 	if err != nil {
 		return err
 	}

@@ -149,7 +149,7 @@ func TestConsoleConfigJourney(t *testing.T) {
 		t.Errorf("source errors are on lines %v, want %v: %+v", errLines, brokenPolicyLines, errs)
 	}
 	if len(errs) == len(brokenPolicyLines) {
-		for i, want := range []string{"Line 3, column 7: unknown criterion `emial`; did you mean `email`?", "Line 7, column 18: unknown matcher `begins_with` for `mcp_tool`"} {
+		for i, want := range []string{"Line 3, column 7: unknown criterion emial; did you mean email?", "Line 7, column 18: unknown matcher begins_with for mcp_tool"} {
 			if !strings.Contains(errs[i].Text, want) {
 				t.Errorf("error on line %s reads %q, want it to contain %q", errs[i].Line, errs[i].Text, want)
 			}
@@ -278,7 +278,7 @@ func TestConsoleConfigJourney(t *testing.T) {
 	if len(added) == 0 || len(diffLines(t, ctx, "-")) != 0 {
 		t.Errorf("a creation's diff should only add lines; added %d", len(added))
 	}
-	for _, want := range []string{`"name": "eng-only"`, `email: {ends_with: \"@example.com\"}`, "mcp_tool: {starts_with: admin_}"} {
+	for _, want := range []string{"name: eng-only", `email: {ends_with: "@example.com"}`, "mcp_tool: {starts_with: admin_}"} {
 		if !slices.ContainsFunc(added, func(l string) bool { return strings.Contains(l, want) }) {
 			t.Errorf("policy creation adds no line with %q; added:\n%s", want, strings.Join(added, "\n"))
 		}
