@@ -232,10 +232,17 @@
         var fresh = document.importNode(result, true);
         current.replaceWith(fresh);
         busy = false;
-        // On a narrow screen the result sits below the form: bring it up.
+        // On a narrow screen the result sits below the form, out of sight:
+        // bring it up, and move the focus to its heading so that a screen
+        // reader reads the verdict and goes on from there. Beside the form
+        // it is in sight already, and the live region announces it.
         var top = fresh.getBoundingClientRect().top;
         if (top < 0 || top > window.innerHeight - 80) {
           fresh.scrollIntoView({ block: "start" });
+          var heading = fresh.querySelector("h2[tabindex]");
+          if (heading) {
+            heading.focus({ preventScroll: true });
+          }
         }
       }).catch(function () {
         form.submit();

@@ -245,7 +245,7 @@ func TestAppFormEdit(t *testing.T) {
 		if doc.Find(testid("preset-picker")).Length() != 0 {
 			t.Error("preset picker on an existing app")
 		}
-		if got := text(mustOne(t, doc, ".page-actions "+testid("app-preset"))); got != "GitHub" {
+		if got := text(mustOne(t, doc, ".page-title "+testid("app-preset"))); got != "GitHub" {
 			t.Errorf("preset badge = %q", got)
 		}
 		del := mustOne(t, doc, "details"+testid("confirm-delete"))

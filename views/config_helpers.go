@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // Route kinds, as RouteRow.Kind and RouteForm.Kind hold them.
@@ -134,41 +133,6 @@ func hostOf(raw string) string {
 	return u.Host
 }
 
-// presetLabel is the display name of a preset key; "" for none or for a
-// key that is not in the list.
-func presetLabel(key string, presets []AppPreset) string {
-	for _, p := range presets {
-		if p.Key == key {
-			return p.Label
-		}
-	}
-	return ""
-}
-
-// findPreset returns the preset with this key, if there is one.
-func findPreset(key string, presets []AppPreset) (AppPreset, bool) {
-	for _, p := range presets {
-		if key != "" && p.Key == key {
-			return p, true
-		}
-	}
-	return AppPreset{}, false
-}
-
-// docsLinkText names where an app is registered at its provider.
-func docsLinkText(p AppPreset) string {
-	return "Create the OAuth app at " + p.Label
-}
-
-// monogram is the letter on a preset's card.
-func monogram(label string) string {
-	r, _ := utf8.DecodeRuneInString(label)
-	if r == utf8.RuneError {
-		return "?"
-	}
-	return strings.ToUpper(string(r))
-}
-
 // optionSelected says whether an option is the chosen one: marked by the
 // handler, or equal to the form's current value.
 func optionSelected(o Option, value string) bool {
@@ -288,9 +252,4 @@ func orUntitled(name, kind string) string {
 		return "Untitled " + kind
 	}
 	return name
-}
-
-// presetURL opens the new-app form filled in from a preset.
-func presetURL(key string) string {
-	return "/admin/apps/new?" + url.Values{"preset": {key}}.Encode()
 }

@@ -495,7 +495,7 @@ func PolicyFormPage(p PolicyFormProps) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = formField(field{Name: "name", Label: "Name", Type: "text", Value: p.Form.Name, Autocomplete: "off", Hint: "Routes list it by this name, e.g. company-only.", Error: p.Form.Errors["name"], Required: true, Autofocus: p.IsNew, Mono: true}).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = formField(field{Name: "name", Label: "Name", Type: "text", Value: p.Form.Name, Autocomplete: "off", Hint: "Routes list it by this name, e.g. company-only.", Error: p.Form.Errors["name"], Required: true, Autofocus: p.IsNew && len(p.Form.SourceErrors) == 0, Mono: true}).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
