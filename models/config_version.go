@@ -55,7 +55,8 @@ type configTx struct {
 // method that changes configuration (users, routes, policies, apps,
 // service accounts) goes through it.
 func (s *Store) configWrite(ctx context.Context, fn func(w *configTx) error) error {
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	bumped := false
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		w := &configTx{db: tx, store: s, actor: actorOf(ctx)}
 		if err := fn(w); err != nil {
 			return err
@@ -63,8 +64,18 @@ func (s *Store) configWrite(ctx context.Context, fn func(w *configTx) error) err
 		if w.changes == 0 {
 			return nil
 		}
+		bumped = true
 		return bumpConfigVersion(tx)
 	})
+	s.changed(err, bumped)
+	return err
+}
+
+// changed tells the OnChange hook about a committed version bump.
+func (s *Store) changed(err error, bumped bool) {
+	if fn := s.onChange.Load(); err == nil && bumped && fn != nil {
+		(*fn)()
+	}
 }
 
 // bumpConfigVersion increments the version inside tx. configWrite calls

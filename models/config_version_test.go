@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"testing"
+	"time"
 )
 
 // TestEveryWriteBumpsOnceAndRecordsOnce runs each kind of configuration
@@ -60,5 +61,32 @@ func TestEveryWriteBumpsOnceAndRecordsOnce(t *testing.T) {
 				t.Errorf("%d history rows recorded, want %d", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestOnChangeFollowsCommittedBumps(t *testing.T) {
+	calls := 0
+	s := newTestStore(t)
+	s.OnChange(func() { calls++ })
+	ctx := context.Background()
+	p := &Policy{Name: "open", Source: "allow:\n  and:\n    - accept: true\n"}
+	if err := s.CreatePolicy(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	if calls != 1 {
+		t.Fatalf("after a create: %d calls, want 1", calls)
+	}
+	if err := s.UpdatePolicy(ctx, p); err != nil { // nothing changed
+		t.Fatal(err)
+	}
+	if err := s.CreatePolicy(ctx, &Policy{Name: "open", Source: p.Source}); err == nil {
+		t.Fatal("a duplicate name was accepted")
+	}
+	if calls != 1 {
+		t.Errorf("a no-op update and a refused write made %d calls in all, want 1", calls)
+	}
+	_ = s.RevokeAccessToken(ctx, "no-such-jti-0000000000", time.Now())
+	if calls != 1 {
+		t.Errorf("revoking nothing called OnChange")
 	}
 }

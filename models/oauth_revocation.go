@@ -25,7 +25,8 @@ type revocationTx struct {
 // and a user's tokens are no admin's change to review. It is the one
 // caller of bumpConfigVersion besides configWrite.
 func (s *Store) revocationWrite(ctx context.Context, now time.Time, fn func(w *revocationTx) error) error {
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	bumped := false
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		w := &revocationTx{db: tx, now: dbTime(now)}
 		if err := fn(w); err != nil {
 			return err
@@ -33,8 +34,11 @@ func (s *Store) revocationWrite(ctx context.Context, now time.Time, fn func(w *r
 		if w.changes == 0 {
 			return nil
 		}
+		bumped = true
 		return bumpConfigVersion(tx)
 	})
+	s.changed(err, bumped)
+	return err
 }
 
 // revoke revokes the token families matching the condition, and every

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"gorm.io/driver/sqlite"
@@ -47,7 +48,14 @@ type Store struct {
 	cipher         *Cipher
 	reservedHosts  map[string]bool // hostnames, as reservedHostname returns them
 	validatePolicy func(name string, source []byte) error
+	onChange       atomic.Pointer[func()]
 }
+
+// OnChange sets fn to be called after every commit that bumped the
+// configuration version, in the goroutine that wrote: the proxy then
+// rebuilds its snapshot at once instead of at its next poll. fn must not
+// block. A later call replaces an earlier one.
+func (s *Store) OnChange(fn func()) { s.onChange.Store(&fn) }
 
 // busyTimeout is how long a SQLite connection waits for another writer's
 // lock before giving up with SQLITE_BUSY.
