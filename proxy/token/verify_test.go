@@ -175,3 +175,17 @@ func TestVerifyReturnsCopy(t *testing.T) {
 		t.Fatalf("changing returned claims changed the cache: %+v, %v", c2, err)
 	}
 }
+
+func TestInspectIgnoresClockAndAudienceButNotSignature(t *testing.T) {
+	ks := newKeySet(t, newKey(t))
+	raw, _ := issue(t, newIssuerAt(t, ks, t0), routeA)
+	later := newVerifierAt(ks, t0.Add(2*time.Hour), VerifierOptions{}) // long expired
+	c, err := later.Inspect(raw)
+	if err != nil || c.Audience != routeA {
+		t.Fatalf("Inspect(expired token) = %+v, %v; want its claims", c, err)
+	}
+	other := newVerifierAt(newKeySet(t, newKey(t)), t0, VerifierOptions{})
+	if _, err := other.Inspect(raw); !errors.Is(err, ErrSignature) {
+		t.Errorf("Inspect with other keys = %v, want ErrSignature", err)
+	}
+}
