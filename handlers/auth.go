@@ -130,6 +130,9 @@ func (h *Auth) Logout(c echo.Context) error {
 }
 
 func (h *Auth) renderLogin(c echo.Context, status int, msg, email, next string) error {
+	if target := authorizeRedirect(next); target != "" {
+		allowFormTarget(c, target)
+	}
 	providers := make([]views.LoginProvider, len(h.Providers))
 	for i, p := range h.Providers {
 		p.URL = withNext(p.URL, next)

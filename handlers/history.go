@@ -33,6 +33,7 @@ var historyResources = []views.Option{
 	{Value: "policy", Label: "Policies"},
 	{Value: "upstream_app", Label: "Upstream apps"},
 	{Value: "user", Label: "Users"},
+	{Value: models.ResourceSettings, Label: "Settings"},
 }
 
 // ListHistory shows one page of changes, newest first, filtered by
@@ -114,6 +115,8 @@ func resourceURL(resource string, id uint) string {
 		return fmt.Sprintf("/admin/apps/%d", id)
 	case "user":
 		return "/admin/users"
+	case models.ResourceSettings:
+		return "/admin/clients"
 	}
 	return ""
 }

@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-const maxNextLen = 2048
+const maxNextLen = 4096
 
 // SafeNext returns raw when it is a path on this origin that is safe to
 // redirect to after sign-in, and "" otherwise. It fails closed: anything a

@@ -50,6 +50,8 @@ func resourceLabel(resource string) string {
 		return "Upstream app"
 	case "user":
 		return "User"
+	case "settings":
+		return "Settings"
 	}
 	return resource
 }

@@ -137,6 +137,16 @@ func allPages() map[string]templ.Component {
 		"error-anon":  ErrorPage(ErrorProps{Page: page("", nil, flash), Status: 404, Heading: hostile, Message: hostile}),
 		"error-admin": ErrorPage(ErrorProps{Page: page("", admin, flash), Status: 500, Heading: hostile, Message: hostile}),
 		"error-user":  ErrorPage(ErrorProps{Page: page("", userViewer()), Status: 403}),
+		"consent": ConsentPage(ConsentProps{
+			Page: page("", userViewer(), flash), ClientName: hostile, ClientID: hostile, Source: "dcr",
+			RedirectHost: hostile, RouteName: hostile, RouteDescription: hostile, RouteURL: hostile, UserEmail: hostile,
+			Fields: []HiddenField{{Name: "state", Value: hostile}},
+		}),
+		"consent-metadata": ConsentPage(ConsentProps{
+			Page: page("", userViewer()), ClientID: "https://app.example.com/client.json", Source: "metadata_document",
+			MetadataHost: hostile, RedirectHost: "app.example.com", RouteName: "GitHub", UserEmail: "ada@example.com",
+		}),
+		"authorize-problem": AuthorizeProblemPage(AuthorizeProblemProps{Page: page("", nil, flash), Heading: hostile, Message: hostile}),
 	}
 	for name, c := range configPages() {
 		pages[name] = c

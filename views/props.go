@@ -153,6 +153,9 @@ type SetupStep struct {
 type PortalProps struct {
 	Page
 	Servers []PortalServer // empty until routes exist
+	// AuthorizedApps are the MCP clients that act for the viewer; nil
+	// leaves the section out.
+	AuthorizedApps *AuthorizedAppsSection
 }
 
 // PortalServer is one MCP server the viewer may use.

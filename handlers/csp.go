@@ -1,0 +1,69 @@
+package handlers
+
+import (
+	"net/url"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+)
+
+// A page's Content-Security-Policy lets its forms submit only to this
+// origin (form-action 'self'), and browsers hold the redirects that follow
+// a submission to the same rule. Two forms do end in a redirect to an MCP
+// client: the consent form, and the sign-in form when it resumes an
+// authorization the user already consented to. allowFormTarget widens
+// form-action on those pages to the client's redirect origin, and to
+// nothing else.
+
+// allowFormTarget adds the origin of target, a redirect URI that passed
+// CheckRedirectURI, to the response's form-action directive.
+func allowFormTarget(c echo.Context, target string) {
+	source := cspSource(target)
+	if source == "" {
+		return
+	}
+	h := c.Response().Header()
+	policy := h.Get("Content-Security-Policy")
+	const directive = "form-action 'self'"
+	if !strings.Contains(policy, directive) {
+		return
+	}
+	h.Set("Content-Security-Policy", strings.Replace(policy, directive, directive+" "+source, 1))
+}
+
+// cspSource is the CSP source expression matching target's origin, or ""
+// when target is not a redirect URI we accept or its origin cannot be
+// written as one safely.
+func cspSource(target string) string {
+	if CheckRedirectURI(target) != nil {
+		return ""
+	}
+	u, err := url.Parse(target)
+	if err != nil {
+		return ""
+	}
+	source := u.Scheme + ":"
+	if u.Host != "" {
+		source = u.Scheme + "://" + u.Host
+	}
+	for _, r := range source {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune(".-+:/[]", r)) {
+			return ""
+		}
+	}
+	return source
+}
+
+// authorizeRedirect returns the redirect_uri of next when next resumes an
+// authorization request, and "" otherwise.
+func authorizeRedirect(next string) string {
+	path, query, ok := strings.Cut(next, "?")
+	if !ok || path != "/oauth/authorize" {
+		return ""
+	}
+	q, err := url.ParseQuery(query)
+	if err != nil || len(q["redirect_uri"]) != 1 {
+		return ""
+	}
+	return q.Get("redirect_uri")
+}
