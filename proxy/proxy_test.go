@@ -1,0 +1,204 @@
+package proxy_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/drawbridge/drawbridge/proxy"
+)
+
+// TestMCPThroughTheGateway: the official client, through the gateway,
+// to the official server: the token gets in, denied tools vanish from the
+// list and are refused when called, and no credential reaches upstream.
+func TestMCPThroughTheGateway(t *testing.T) {
+	g := newGateway(t)
+	route := g.route("Tools", "tools.localhost", openPolicy)
+	bearer, _ := g.token(route.From)
+
+	session, err := g.connect(route.From, bearer)
+	if err != nil {
+		t.Fatalf("connect through the gateway: %v", err)
+	}
+	defer session.Close()
+	ctx := context.Background()
+	list, err := session.ListTools(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := toolNames(list.Tools); got != "echo,search" && got != "search,echo" {
+		t.Errorf("tools listed: %s, want echo and search, not admin_reset", got)
+	}
+	res, err := session.CallTool(ctx, &sdk.CallToolParams{Name: "echo", Arguments: map[string]any{"text": "hi"}})
+	if err != nil || res.IsError {
+		t.Fatalf("call echo: %v %+v", err, res)
+	}
+	if _, err := session.CallTool(ctx, &sdk.CallToolParams{Name: "admin_reset", Arguments: map[string]any{}}); err == nil || !strings.Contains(err.Error(), "policy") {
+		t.Errorf("call admin_reset: %v, want a policy refusal", err)
+	}
+
+	seen := g.upstream.headers()
+	if len(seen) == 0 {
+		t.Fatal("nothing reached the upstream")
+	}
+	for _, h := range seen {
+		if h.Get("Authorization") != "" {
+			t.Fatal("the client's token reached the upstream")
+		}
+		for name := range h {
+			if strings.HasPrefix(strings.ToLower(name), "x-drawbridge-") {
+				t.Fatalf("%s reached the upstream from the client", name)
+			}
+		}
+	}
+	for _, h := range seen {
+		if strings.Contains(h.Get("X-Forwarded-Host"), "tools.localhost") {
+			return
+		}
+	}
+	t.Error("the upstream was not told which host the client asked for (X-Forwarded-Host)")
+}
+
+// TestChallengeAndResourceMetadata: a client with no token is sent to the
+// route's protected resource metadata, which names the console as its
+// authorization server.
+func TestChallengeAndResourceMetadata(t *testing.T) {
+	g := newGateway(t)
+	route := g.route("Tools", "tools.localhost", openPolicy)
+	client := g.httpClient("")
+	resp, err := client.Post(route.From, "application/json", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	challenge := resp.Header.Get("WWW-Authenticate")
+	wantMeta := route.From + "/.well-known/oauth-protected-resource"
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(challenge, `resource_metadata="`+wantMeta+`"`) {
+		t.Fatalf("no token: %d, WWW-Authenticate %q", resp.StatusCode, challenge)
+	}
+	resp, err = client.Get(wantMeta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var meta struct {
+		Resource             string   `json:"resource"`
+		AuthorizationServers []string `json:"authorization_servers"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&meta); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("metadata: %d %v", resp.StatusCode, err)
+	}
+	if meta.Resource != route.From || len(meta.AuthorizationServers) != 1 || meta.AuthorizationServers[0] != issuerURL {
+		t.Errorf("metadata %+v", meta)
+	}
+}
+
+// TestTokensStayOnTheirRoute: a token is good for its route only.
+func TestTokensStayOnTheirRoute(t *testing.T) {
+	g := newGateway(t)
+	a := g.route("A", "a.localhost", openPolicy)
+	b := g.route("B", "b.localhost", openPolicy)
+	bearer, _ := g.token(a.From)
+	if status := g.post(b.From, bearer); status != http.StatusUnauthorized {
+		t.Errorf("A's token on route B: status %d, want 401", status)
+	}
+	if status := g.post(a.From, bearer); status != http.StatusOK {
+		t.Fatalf("A's token on route A: status %d", status)
+	}
+	if status := g.post(a.From, "not-a-token"); status != http.StatusUnauthorized {
+		t.Errorf("garbage token: status %d", status)
+	}
+}
+
+// TestPolicyChangesApplyAtOnce: a policy saved in this process is obeyed
+// by the next request.
+func TestPolicyChangesApplyAtOnce(t *testing.T) {
+	g := newGateway(t)
+	route := g.route("Tools", "tools.localhost", openPolicy)
+	bearer, _ := g.token(route.From)
+	if status := g.call(route.From, bearer, "echo"); status != http.StatusOK {
+		t.Fatalf("echo before the change: %d", status)
+	}
+	p, err := g.store.GetPolicyByName(context.Background(), "tools-policy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Source = "allow:\n  and:\n    - authenticated_user: true\ndeny:\n  or:\n    - mcp_tool: {is: echo}\n"
+	if err := g.store.UpdatePolicy(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	g.waitVersion()
+	if status := g.call(route.From, bearer, "echo"); status != http.StatusForbidden {
+		t.Errorf("echo after the policy denies it: %d, want 403", status)
+	}
+}
+
+// post sends a tools/list to url with bearer and returns the status.
+func (g *gateway) post(url, bearer string) int {
+	g.t.Helper()
+	return g.rpc(url, bearer, `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`)
+}
+
+// call sends a tools/call of tool.
+func (g *gateway) call(url, bearer, tool string) int {
+	g.t.Helper()
+	return g.rpc(url, bearer, `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"`+tool+`","arguments":{"text":"x"}}}`)
+}
+
+func (g *gateway) rpc(url, bearer, body string) int {
+	g.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("MCP-Protocol-Version", "2025-06-18")
+	resp, err := g.httpClient(bearer).Do(req)
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode
+}
+
+// TestRevocationReachesEveryProcess: a token revoked by another process
+// sharing the database is refused here within a few polls, without any
+// hook between the two.
+func TestRevocationReachesEveryProcess(t *testing.T) {
+	g := newGateway(t)
+	route := g.route("Tools", "tools.localhost", openPolicy)
+	bearer, claims := g.recordedToken(route.From)
+	if status := g.post(route.From, bearer); status != http.StatusOK {
+		t.Fatalf("before revocation: %d", status)
+	}
+	other := g.otherProcess()
+	if err := other.RevokeAccessToken(context.Background(), claims.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(8 * proxy.PollInterval)
+	for g.post(route.From, bearer) != http.StatusUnauthorized {
+		if time.Now().After(deadline) {
+			t.Fatalf("a token revoked in another process still works after %s", 8*proxy.PollInterval)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestUsersTurnedOffLoseAccess: disabling a user stops their tokens.
+func TestUsersTurnedOffLoseAccess(t *testing.T) {
+	g := newGateway(t)
+	route := g.route("Tools", "tools.localhost", openPolicy)
+	bearer, _ := g.token(route.From)
+	if err := g.store.SetDisabled(context.Background(), g.user.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	g.waitVersion()
+	if status := g.post(route.From, bearer); status != http.StatusUnauthorized {
+		t.Errorf("a disabled user's token: status %d, want 401", status)
+	}
+}

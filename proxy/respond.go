@@ -1,0 +1,158 @@
+package proxy
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+
+	"github.com/drawbridge/drawbridge/proxy/mcp"
+	"github.com/drawbridge/drawbridge/proxy/policy"
+)
+
+// maxFilteredBody caps a JSON tools/list answer read whole for filtering.
+const maxFilteredBody = 16 << 20
+
+// forwardState is what the answer's handling needs to know of the request.
+type forwardState struct {
+	route *Route
+	input policy.Input
+	// toolsList are the ids of tools/list requests, whose answers are
+	// filtered to the tools this caller may call.
+	toolsList []json.RawMessage
+}
+
+type forwardKey struct{}
+
+func withForwardState(ctx context.Context, s *forwardState) context.Context {
+	return context.WithValue(ctx, forwardKey{}, s)
+}
+
+func forwardStateOf(ctx context.Context) *forwardState {
+	s, _ := ctx.Value(forwardKey{}).(*forwardState)
+	return s
+}
+
+// filterAnswer is the reverse proxy's ModifyResponse: tools/list answers,
+// JSON or a stream of events, lose the tools the caller may not call.
+func filterAnswer(resp *http.Response) error {
+	st := forwardStateOf(resp.Request.Context())
+	if st == nil || len(st.toolsList) == 0 {
+		return nil
+	}
+	allow := st.toolAllowed()
+	filter := func(data []byte) ([]byte, error) {
+		out, _, err := mcp.FilterAnswer(data, st.toolsList, allow)
+		return out, err
+	}
+	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	switch mt {
+	case "text/event-stream":
+		pr, pw := io.Pipe()
+		src := resp.Body
+		go func() {
+			err := mcp.FilterSSE(pw, src, filter)
+			src.Close()
+			pw.CloseWithError(err)
+		}()
+		resp.Body = pr
+		resp.Header.Del("Content-Length")
+		resp.ContentLength = -1
+	case "application/json":
+		body, err := io.ReadAll(io.LimitReader(resp.Body, maxFilteredBody+1))
+		resp.Body.Close()
+		if err != nil {
+			return err
+		}
+		if len(body) > maxFilteredBody {
+			return errors.New("tools/list answer larger than 16 MiB")
+		}
+		if body, err = filter(body); err != nil {
+			return fmt.Errorf("tools/list answer could not be filtered: %w", err)
+		}
+		resp.Body = io.NopCloser(bytes.NewReader(body))
+		resp.ContentLength = int64(len(body))
+		resp.Header.Set("Content-Length", strconv.Itoa(len(body)))
+	default:
+		if resp.StatusCode < 300 {
+			return fmt.Errorf("tools/list answered with content type %q", mt)
+		}
+	}
+	return nil
+}
+
+// toolAllowed decides, for each tool a list names, whether this caller
+// could call it; a tool only a call with particular arguments could use
+// is listed, since the call itself is decided again.
+func (st *forwardState) toolAllowed() func(string) bool {
+	in := st.input
+	in.MCPMethod, in.Arguments = "tools/call", nil
+	return func(tool string) bool {
+		in.MCPTool = tool
+		return policy.Allowed(st.route.Policies, &in)
+	}
+}
+
+// upstreamError answers when the upstream cannot be reached, or its answer
+// cannot be passed on safely: 502 with a JSON-RPC error naming the route,
+// never the Go error.
+func (e *Engine) upstreamError(r *Route) func(http.ResponseWriter, *http.Request, error) {
+	return func(w http.ResponseWriter, req *http.Request, err error) {
+		if errors.Is(err, context.Canceled) && req.Context().Err() != nil {
+			return // the client went away
+		}
+		e.log.Warn("proxy: upstream failed", "route", r.Name, "error", err)
+		status := http.StatusBadGateway
+		if errors.Is(err, context.DeadlineExceeded) {
+			status = http.StatusGatewayTimeout
+		}
+		writeRPCError(w, status, errorBody(codeUpstream, "The MCP server behind route "+r.Name+" did not answer properly."))
+	}
+}
+
+// codeUpstream is the JSON-RPC error code of an upstream failure.
+const codeUpstream = -32003
+
+// statusRecorder remembers the status written, and passes Flush on so
+// that streams are not buffered.
+type statusRecorder struct {
+	http.ResponseWriter
+	code int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.code == 0 {
+		s.code = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.code == 0 {
+		s.code = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+func (s *statusRecorder) Flush() {
+	if f, ok := s.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap lets http.ResponseController reach the real writer.
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+func (s *statusRecorder) status() int {
+	if s.code == 0 {
+		return http.StatusOK
+	}
+	return s.code
+}
+
+func statusText(code int) string { return strconv.Itoa(code) }
