@@ -18,7 +18,23 @@ type Config struct {
 	Database DatabaseConfig `yaml:"database"`
 	Identity IdentityConfig `yaml:"identity"`
 	Admins   []string       `yaml:"admins"`
+	OAuth    OAuthConfig    `yaml:"oauth"`
 	Log      LogConfig      `yaml:"log"`
+}
+
+// OAuthConfig tunes the authorization server MCP clients sign in through.
+type OAuthConfig struct {
+	// AccessTokenTTL is how long an access token lives: at most an hour,
+	// so that a leaked one is soon worthless.
+	AccessTokenTTL time.Duration `yaml:"access_token_ttl"`
+	// RefreshTokenTTL is how long a refresh token lives unused; each use
+	// replaces it with a new one that lives as long again.
+	RefreshTokenTTL time.Duration `yaml:"refresh_token_ttl"`
+	// AllowPrivateClientMetadata lets clients identify themselves by a
+	// metadata document on a loopback or private address. Off, such
+	// documents are never fetched, so a client ID cannot be used to make
+	// Drawbridge reach inside the network.
+	AllowPrivateClientMetadata bool `yaml:"allow_private_client_metadata"`
 }
 
 // ServerConfig says where Drawbridge listens and how people reach it.
@@ -99,7 +115,8 @@ func DefaultConfig() Config {
 			IdleTimeout:     8 * time.Hour,
 			AbsoluteTimeout: 24 * time.Hour,
 		}},
-		Log: LogConfig{Level: "info", Format: "text"},
+		OAuth: OAuthConfig{AccessTokenTTL: time.Hour, RefreshTokenTTL: 30 * 24 * time.Hour},
+		Log:   LogConfig{Level: "info", Format: "text"},
 	}
 }
 
@@ -110,6 +127,10 @@ func (c Config) FirstAdminEmail() string {
 	}
 	return DefaultFirstAdmin
 }
+
+// ConsoleBase is the console URL without a trailing slash: the OAuth
+// issuer, and the base of every absolute URL Drawbridge writes.
+func (c Config) ConsoleBase() string { return strings.TrimSuffix(c.Server.ConsoleURL, "/") }
 
 // IsAdminEmail reports whether email is listed under admins.
 func (c Config) IsAdminEmail(email string) bool {
@@ -197,6 +218,13 @@ func (c Config) Validate() error {
 	if c.Identity.Session.AbsoluteTimeout < c.Identity.Session.IdleTimeout {
 		add("identity.session.absolute_timeout", "must be at least idle_timeout (%s), got %s",
 			c.Identity.Session.IdleTimeout, c.Identity.Session.AbsoluteTimeout)
+	}
+
+	if c.OAuth.AccessTokenTTL < time.Minute || c.OAuth.AccessTokenTTL > time.Hour {
+		add("oauth.access_token_ttl", "must be from 1m to 1h, got %s", c.OAuth.AccessTokenTTL)
+	}
+	if c.OAuth.RefreshTokenTTL < time.Hour || c.OAuth.RefreshTokenTTL > 365*24*time.Hour {
+		add("oauth.refresh_token_ttl", "must be from 1h to 8760h (a year), got %s", c.OAuth.RefreshTokenTTL)
 	}
 
 	for i, a := range c.Admins {

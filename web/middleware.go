@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"log/slog"
+	"net/http"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -70,5 +71,18 @@ func accessLog(logger *slog.Logger) echo.MiddlewareFunc {
 			logger.LogAttrs(context.Background(), level, "request", attrs...)
 			return nil
 		},
+	})
+}
+
+// publicCORS lets any web origin call the endpoints MCP clients use
+// without cookies (token, revocation, registration), and answers their
+// preflight requests. No credentials are allowed, so a page on another
+// origin can do nothing the client could not do without a browser.
+func publicCORS() echo.MiddlewareFunc {
+	return middleware.CORSWithConfig(middleware.CORSConfig{
+		AllowOrigins: []string{"*"},
+		AllowMethods: []string{http.MethodPost, http.MethodOptions},
+		AllowHeaders: []string{echo.HeaderAuthorization, echo.HeaderContentType},
+		MaxAge:       3600,
 	})
 }

@@ -3,7 +3,6 @@ package web
 import (
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -17,8 +16,7 @@ const formBodyLimit = "64K"
 
 // routes lists every path the console host serves, with the middleware
 // that applies to it. Reading this one function shows the whole app.
-func routes(e *echo.Echo, d Deps, base handlers.Base, sessions *Sessions, https bool) {
-	m := newMetrics()
+func routes(e *echo.Echo, d Deps, m *metrics, base handlers.Base, sessions *Sessions, https bool) {
 	e.Use(
 		middleware.RequestID(),
 		accessLog(d.Logger),
@@ -50,10 +48,36 @@ func routes(e *echo.Echo, d Deps, base handlers.Base, sessions *Sessions, https 
 	browser.GET("/auth/:provider", oidc.Start)
 	browser.GET("/auth/:provider/callback", oidc.Callback)
 
+	// OAuth 2.1 authorization server for MCP clients. Discovery, token,
+	// revocation and registration carry no cookie, so they need no CSRF
+	// token, and browser-based clients may call them from any origin.
+	// Authorization is a page the user sees: it has the session and CSRF.
+	oauth := &handlers.OAuthServer{
+		Base: base, Store: d.Store, Issuer: d.tokens.issuer, Verifier: d.tokens.verifier, Keys: d.tokens.keys,
+		IssuerURL: d.Config.ConsoleBase(), MetadataClients: d.metadataClients,
+		AccessTokenTTL: d.Config.OAuth.AccessTokenTTL, RefreshTokenTTL: d.Config.OAuth.RefreshTokenTTL, Logger: d.Logger,
+	}
+	e.GET("/.well-known/oauth-authorization-server", oauth.ShowMetadata)
+	e.GET("/.well-known/openid-configuration", oauth.ShowMetadata)
+	e.GET("/.well-known/jwks.json", oauth.ShowJWKS)
+	clientAPI := e.Group("/oauth", publicCORS(), noStore)
+	clientAPI.POST("/token", oauth.Token)
+	clientAPI.POST("/revoke", oauth.Revoke)
+	registration := handlers.NewRegistration(d.Store, d.Logger)
+	clientAPI.POST("/register", registration.Register)
+	for _, p := range []string{"/token", "/revoke", "/register"} {
+		clientAPI.OPTIONS(p, echo.MethodNotAllowedHandler)
+	}
+	browser.GET("/oauth/authorize", oauth.Authorize)
+	browser.POST("/oauth/authorize", oauth.Consent)
+
 	// Portal: every signed-in user.
 	signedIn := browser.Group("", requireUser)
-	portal := &handlers.Portal{Base: base}
+	authorizations := handlers.NewAuthorizations(base, d.Store)
+	portal := &handlers.Portal{Base: base, Authorizations: authorizations}
 	signedIn.GET("/", portal.ShowPortal)
+	signedIn.GET("/authorizations", authorizations.ListAuthorizations)
+	signedIn.POST("/authorizations/revoke", authorizations.RevokeAuthorization)
 
 	// Console: admins only.
 	admin := browser.Group("/admin", requireUser, requireAdmin)
@@ -89,13 +113,22 @@ func routes(e *echo.Echo, d Deps, base handlers.Base, sessions *Sessions, https 
 	admin.POST("/policies/:id", policies.UpdatePolicy)
 	admin.POST("/policies/:id/delete", policies.DeletePolicy)
 
-	apps := &handlers.Apps{Base: base, Store: d.Store, CallbackURL: strings.TrimSuffix(d.Config.Server.ConsoleURL, "/") + "/oauth/upstream/callback"}
+	apps := &handlers.Apps{Base: base, Store: d.Store, CallbackURL: d.Config.ConsoleBase() + "/oauth/upstream/callback"}
 	admin.GET("/apps", apps.ListApps)
 	admin.GET("/apps/new", apps.NewApp)
 	admin.POST("/apps", apps.CreateApp)
 	admin.GET("/apps/:id", apps.EditApp)
 	admin.POST("/apps/:id", apps.UpdateApp)
 	admin.POST("/apps/:id/delete", apps.DeleteApp)
+
+	clients := handlers.NewClients(base, d.Store)
+	admin.GET("/clients", clients.ListClients)
+	admin.POST("/clients/settings", clients.UpdateClientSettings)
+	admin.GET("/clients/:id", clients.ShowClient)
+	admin.POST("/clients/:id/revoke-tokens", clients.RevokeTokens)
+	admin.POST("/clients/:id/disable", clients.DisableClient)
+	admin.POST("/clients/:id/enable", clients.EnableClient)
+	admin.POST("/clients/:id/delete", clients.DeleteClient)
 
 	history := &handlers.History{Base: base, Store: d.Store}
 	admin.GET("/history", history.ListHistory)
@@ -106,8 +139,6 @@ func routes(e *echo.Echo, d Deps, base handlers.Base, sessions *Sessions, https 
 
 	// Sections still to come say so plainly.
 	todo := handlers.Placeholders{Base: base}
-	admin.GET("/clients", todo.Placeholder(views.SectionClients, "Clients",
-		"MCP clients that registered with Drawbridge's authorization server will be listed here. Not built yet."))
 	admin.GET("/service-accounts", todo.Placeholder(views.SectionServiceAccounts, "Service accounts",
 		"Service accounts give CI and agents a revocable token that acts as one user. Not built yet."))
 	admin.GET("/audit", todo.Placeholder(views.SectionAudit, "Audit log",

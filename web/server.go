@@ -4,6 +4,8 @@
 package web
 
 import (
+	"context"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/drawbridge/drawbridge/handlers"
 	"github.com/drawbridge/drawbridge/models"
+	"github.com/drawbridge/drawbridge/proxy"
 )
 
 // Deps is what the server is built from. cmd/drawbridge builds them in
@@ -30,13 +33,22 @@ type Deps struct {
 	// timeout.
 	OIDCClient     *http.Client
 	UpstreamClient *http.Client
+	// UpstreamTransport carries proxied requests; nil means the engine's
+	// tuned default.
+	UpstreamTransport http.RoundTripper
+
+	// Built by New from the above.
+	tokens          *tokenKit
+	metadataClients *handlers.MetadataClients
+	engine          *proxy.Engine
 }
 
 // Server is the assembled HTTP handler.
 type Server struct {
+	tokens      *tokenKit
+	engine      *proxy.Engine
 	console     *echo.Echo
 	consoleHost string
-	consoleURL  string
 }
 
 // New builds the server and its routes.
@@ -51,6 +63,22 @@ func New(d Deps) (*Server, error) {
 	if d.UpstreamClient == nil {
 		d.UpstreamClient = &http.Client{Timeout: 15 * time.Second}
 	}
+	if d.tokens, err = newTokenKit(d.Keys, d.Config); err != nil {
+		return nil, err
+	}
+	d.metadataClients = handlers.NewMetadataClients(d.Store, d.Config.OAuth.AllowPrivateClientMetadata)
+	m := newMetrics()
+	d.engine = proxy.New(proxy.Options{
+		Store: d.Store, Verifier: d.tokens.verifier, IssuerURL: d.Config.ConsoleBase(),
+		Transport: d.UpstreamTransport, Logger: d.Logger, Metrics: m.registry,
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := d.engine.Reload(ctx); err != nil {
+		return nil, fmt.Errorf("load the configuration: %w", err)
+	}
+	d.Store.OnChange(d.engine.Changed)
+
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	// Never trust X-Forwarded-For by default: sign-in throttling keys on
@@ -60,23 +88,22 @@ func New(d Deps) (*Server, error) {
 	base := handlers.Base{Sessions: sessions, Version: d.Version}
 	e.HTTPErrorHandler = errorHandler(base, d.Logger)
 
-	s := &Server{console: e, consoleHost: strings.ToLower(console.Host), consoleURL: strings.TrimSuffix(console.String(), "/")}
-	routes(e, d, base, sessions, console.Scheme == "https")
+	s := &Server{tokens: d.tokens, engine: d.engine, console: e, consoleHost: strings.ToLower(console.Host)}
+	routes(e, d, m, base, sessions, console.Scheme == "https")
 	return s, nil
 }
 
+// Run keeps the gateway's configuration current until ctx ends.
+func (s *Server) Run(ctx context.Context) { s.engine.Run(ctx) }
+
 // ServeHTTP sends the console host to the console and every other host to
-// the proxy engine (which arrives with the routes work; until then such
-// hosts get a plain 404 naming the console).
+// the gateway engine.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.isConsoleHost(r.Host) {
 		s.console.ServeHTTP(w, r)
 		return
 	}
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(http.StatusNotFound)
-	_, _ = w.Write([]byte("Drawbridge has no route for this host. The console is at " + s.consoleURL + "\n"))
+	s.engine.ServeHTTP(w, r)
 }
 
 func (s *Server) isConsoleHost(host string) bool {

@@ -64,6 +64,15 @@ var envSetters = map[string]func(*web.Config, string) error{
 	"DRAWBRIDGE_SESSION_ABSOLUTE_TIMEOUT": func(c *web.Config, v string) error {
 		return parseDuration(v, &c.Identity.Session.AbsoluteTimeout)
 	},
+	"DRAWBRIDGE_OAUTH_ACCESS_TOKEN_TTL": func(c *web.Config, v string) error {
+		return parseDuration(v, &c.OAuth.AccessTokenTTL)
+	},
+	"DRAWBRIDGE_OAUTH_REFRESH_TOKEN_TTL": func(c *web.Config, v string) error {
+		return parseDuration(v, &c.OAuth.RefreshTokenTTL)
+	},
+	"DRAWBRIDGE_OAUTH_ALLOW_PRIVATE_CLIENT_METADATA": func(c *web.Config, v string) error {
+		return parseBool(v, &c.OAuth.AllowPrivateClientMetadata)
+	},
 }
 
 // otherEnv are DRAWBRIDGE_* variables read outside the Config.

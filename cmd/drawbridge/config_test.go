@@ -99,8 +99,10 @@ func TestConfigMissingFile(t *testing.T) {
 
 func TestDemoFrom(t *testing.T) {
 	for console, want := range map[string]string{
-		"http://localhost:8080":          "http://demo.localhost:8080",
-		"http://127.0.0.1:4321":          "http://demo.localhost:4321",
+		"http://localhost:8080":          "http://127.0.0.1:8080",
+		"http://127.0.0.1:4321":          "http://localhost:4321",
+		"http://[::1]:4321":              "http://localhost:4321",
+		"http://10.0.0.5:8080":           "http://demo.localhost:8080",
 		"https://drawbridge.example.com": "https://demo.drawbridge.example.com",
 	} {
 		if got := demoFrom(console); got != want {

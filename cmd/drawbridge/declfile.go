@@ -22,7 +22,7 @@ import (
 // Top-level keys of a declarative file.
 var (
 	// serverKeys are the web.Config settings; the objects' reader skips them.
-	serverKeys = []string{"server", "database", "identity", "admins", "log"}
+	serverKeys = []string{"server", "database", "identity", "admins", "oauth", "log"}
 	// objectKeys hold the objects. "policy" is Pomerium's older name for
 	// its list of routes.
 	objectKeys = []string{"upstream_oauth_apps", "policies", "routes", "policy"}

@@ -47,18 +47,29 @@ func seedDemo(ctx context.Context, b *backend, demoURL string) error {
 	return nil
 }
 
-// demoFrom is the demo route's public URL: demo.<console host>, or
-// demo.localhost when the console is reached by IP address.
+// demoFrom is the demo route's public URL. On this machine, it is the
+// console's other loopback name: a console at localhost puts the demo at
+// 127.0.0.1 and the other way round. Both resolve everywhere, with no
+// /etc/hosts entry (which *.localhost names need for many MCP clients),
+// MCP SDKs accept plain http on loopback, and the two are distinct hosts
+// to a browser, so the demo never sees the console's cookies. A console
+// at a host name puts the demo at demo.<that name>.
 func demoFrom(consoleURL string) string {
 	u, err := url.Parse(consoleURL)
 	if err != nil {
-		return "http://demo.localhost"
+		return "http://127.0.0.1"
 	}
 	host := u.Hostname()
-	if net.ParseIP(host) != nil {
+	switch ip := net.ParseIP(host); {
+	case host == "localhost":
+		host = "127.0.0.1"
+	case ip != nil && ip.IsLoopback():
 		host = "localhost"
+	case ip != nil:
+		host = "demo.localhost"
+	default:
+		host = "demo." + host
 	}
-	host = "demo." + host
 	if port := u.Port(); port != "" {
 		host = net.JoinHostPort(host, port)
 	}

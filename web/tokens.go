@@ -1,0 +1,29 @@
+package web
+
+import (
+	"fmt"
+
+	"github.com/drawbridge/drawbridge/proxy/token"
+)
+
+// tokenKit is what signs and checks the access tokens of the authorization
+// server, built once from the signing key. The proxy checks with the same
+// Verifier the revocation endpoint uses.
+type tokenKit struct {
+	keys     *token.KeySet
+	issuer   *token.Issuer
+	verifier *token.Verifier
+}
+
+func newTokenKit(k Keys, cfg Config) (*tokenKit, error) {
+	keys, err := token.NewKeySet(k.Signing)
+	if err != nil {
+		return nil, fmt.Errorf("signing keys: %w", err)
+	}
+	issuerURL := cfg.ConsoleBase()
+	issuer, err := token.NewIssuer(keys, issuerURL, cfg.OAuth.AccessTokenTTL)
+	if err != nil {
+		return nil, err
+	}
+	return &tokenKit{keys: keys, issuer: issuer, verifier: token.NewVerifier(keys, issuerURL, token.VerifierOptions{})}, nil
+}
