@@ -14,9 +14,18 @@ type Pinger interface {
 	ConfigVersion(ctx context.Context) (int64, error)
 }
 
+// GatewayStatus is what readiness needs of the gateway engine: the
+// configuration version it serves, and why a newer one could not be
+// applied, if it could not.
+type GatewayStatus interface {
+	ServedVersion() int64
+	LastError() (error, time.Time)
+}
+
 // Health answers liveness and readiness probes.
 type Health struct {
-	Store Pinger
+	Store   Pinger
+	Gateway GatewayStatus
 }
 
 // Live answers 200 while the process serves requests.
@@ -37,5 +46,16 @@ func (h *Health) Ready(c echo.Context) error {
 	if _, err := h.Store.ConfigVersion(ctx); err != nil {
 		checks["config"], status = "not loaded", http.StatusServiceUnavailable
 	}
-	return c.JSON(status, map[string]any{"status": http.StatusText(status), "checks": checks})
+	body := map[string]any{"status": http.StatusText(status), "checks": checks}
+	if h.Gateway != nil {
+		body["config_version"] = h.Gateway.ServedVersion()
+		// A configuration that failed to compile leaves the last good one
+		// serving: still ready, but the details say why it is not newer.
+		if err, at := h.Gateway.LastError(); err != nil {
+			checks["config"] = "stale: the newest configuration was not applied"
+			body["config_error"] = err.Error()
+			body["config_error_at"] = at.UTC().Format(time.RFC3339)
+		}
+	}
+	return c.JSON(status, body)
 }

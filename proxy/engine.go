@@ -25,6 +25,9 @@ type Options struct {
 	// authorization server every route names in its metadata.
 	Verifier  *token.Verifier
 	IssuerURL string
+	// Asserter signs the X-Drawbridge-Assertion header each forwarded
+	// request carries; nil sends none.
+	Asserter *token.Asserter
 	// Transport carries requests upstream; nil means a tuned default.
 	Transport http.RoundTripper
 	Logger    *slog.Logger
@@ -36,6 +39,7 @@ type Options struct {
 type Engine struct {
 	store     Store
 	verifier  *token.Verifier
+	asserter  *token.Asserter
 	issuerURL string
 	transport http.RoundTripper
 	log       *slog.Logger
@@ -57,7 +61,7 @@ type reloadError struct {
 // the snapshot current.
 func New(opts Options) *Engine {
 	e := &Engine{
-		store: opts.Store, verifier: opts.Verifier, issuerURL: opts.IssuerURL,
+		store: opts.Store, verifier: opts.Verifier, asserter: opts.Asserter, issuerURL: opts.IssuerURL,
 		transport: opts.Transport, log: opts.Logger, wake: make(chan struct{}, 1),
 		metrics: newMetrics(opts.Metrics),
 	}
@@ -73,6 +77,15 @@ func New(opts Options) *Engine {
 // Snapshot returns the configuration being served, or nil before the
 // first successful Reload.
 func (e *Engine) Snapshot() *Snapshot { return e.snap.Load() }
+
+// ServedVersion is the configuration version being served, or -1 before
+// the first successful Reload.
+func (e *Engine) ServedVersion() int64 {
+	if s := e.snap.Load(); s != nil {
+		return s.Version
+	}
+	return -1
+}
 
 // Changed asks for a reload soon; it never blocks. The store calls it
 // after each committed configuration change in this process.

@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/drawbridge/drawbridge/proxy/token"
 )
 
 // defaultUpstreamTimeout bounds the wait for an upstream's response
@@ -54,6 +56,9 @@ func (e *Engine) newForwarder(r *Route, timeout time.Duration) *forwarder {
 			pr.Out.Host = "" // the upstream's own host: MCP servers check it
 			pr.SetXForwarded()
 			stripCredentials(pr.Out.Header)
+			if st := forwardStateOf(pr.In.Context()); st != nil && st.assertion != "" {
+				pr.Out.Header.Set(token.AssertionHeader, st.assertion)
+			}
 		},
 		Transport:      &headerTimeout{base: e.transport, timeout: timeout},
 		ModifyResponse: filterAnswer,

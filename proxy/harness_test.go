@@ -37,6 +37,7 @@ type gateway struct {
 	user     *models.User
 	dsn      string
 	cipher   *models.Cipher
+	keys     *token.KeySet
 }
 
 // upstream is an MCP server made with the official Go SDK, remembering
@@ -110,7 +111,13 @@ func newGateway(t *testing.T) *gateway {
 		t.Fatal(err)
 	}
 	g := &gateway{t: t, store: store, issuer: issuer, upstream: newUpstream(t), dsn: dsn, cipher: cipher}
-	g.engine = proxy.New(proxy.Options{Store: store, Verifier: token.NewVerifier(keys, issuerURL, token.VerifierOptions{}), IssuerURL: issuerURL})
+	asserter, err := token.NewAsserter(keys, issuerURL, 5*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.keys = keys
+	g.engine = proxy.New(proxy.Options{Store: store, Verifier: token.NewVerifier(keys, issuerURL, token.VerifierOptions{}),
+		Asserter: asserter, IssuerURL: issuerURL})
 	store.OnChange(g.engine.Changed)
 	g.user = &models.User{Email: "ada@example.com", Name: "Ada", Provider: models.ProviderLocal, Groups: []string{"eng"}}
 	if err := store.CreateUser(ctx, g.user); err != nil {

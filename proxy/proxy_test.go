@@ -9,9 +9,11 @@ import (
 	"testing"
 	"time"
 
+	jose "github.com/go-jose/go-jose/v4"
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/drawbridge/drawbridge/proxy"
+	"github.com/drawbridge/drawbridge/proxy/token"
 )
 
 // TestMCPThroughTheGateway: the official client, through the gateway,
@@ -51,11 +53,7 @@ func TestMCPThroughTheGateway(t *testing.T) {
 		if h.Get("Authorization") != "" {
 			t.Fatal("the client's token reached the upstream")
 		}
-		for name := range h {
-			if strings.HasPrefix(strings.ToLower(name), "x-drawbridge-") {
-				t.Fatalf("%s reached the upstream from the client", name)
-			}
-		}
+		g.checkAssertion(h, route.From)
 	}
 	for _, h := range seen {
 		if strings.Contains(h.Get("X-Forwarded-Host"), "tools.localhost") {
@@ -200,5 +198,125 @@ func TestUsersTurnedOffLoseAccess(t *testing.T) {
 	g.waitVersion()
 	if status := g.post(route.From, bearer); status != http.StatusUnauthorized {
 		t.Errorf("a disabled user's token: status %d, want 401", status)
+	}
+}
+
+// TestBrokenConfigKeepsTheLastGood: a configuration that does not compile
+// is never applied; the last good one serves, and the engine says why.
+func TestBrokenConfigKeepsTheLastGood(t *testing.T) {
+	g := newGateway(t)
+	route := g.route("Tools", "tools.localhost", openPolicy)
+	bearer, _ := g.token(route.From)
+	served := g.engine.ServedVersion()
+	p, err := g.store.GetPolicyByName(context.Background(), "tools-policy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// This store has no policy check, as a database edited by hand or by
+	// an older build would not.
+	p.Source = "allow:\n  and:\n    - frobnicate: true\n"
+	if err := g.store.UpdatePolicy(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if err, _ := g.engine.LastError(); err != nil {
+			if !strings.Contains(err.Error(), "tools-policy") {
+				t.Errorf("the error does not name the policy: %v", err)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the broken configuration was not reported")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if got := g.engine.ServedVersion(); got != served {
+		t.Errorf("serving version %d, want the last good %d", got, served)
+	}
+	if status := g.call(route.From, bearer, "echo"); status != http.StatusOK {
+		t.Errorf("the last good configuration stopped serving: %d", status)
+	}
+}
+
+// TestForeignOriginsAreRefused: a browser page on another site cannot use
+// a route, even with a valid token.
+func TestForeignOriginsAreRefused(t *testing.T) {
+	g := newGateway(t)
+	route := g.route("Tools", "tools.localhost", openPolicy)
+	bearer, _ := g.token(route.From)
+	for origin, want := range map[string]int{"https://evil.example": http.StatusForbidden, "null": http.StatusForbidden, route.From: http.StatusOK} {
+		req, _ := http.NewRequest(http.MethodPost, route.From, strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		req.Header.Set("Origin", origin)
+		resp, err := g.httpClient(bearer).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("Origin %s: status %d, want %d", origin, resp.StatusCode, want)
+		}
+	}
+}
+
+// TestForgedIdentityHeadersAreReplaced: what a client claims in our
+// headers never reaches the upstream; the signed assertion does.
+func TestForgedIdentityHeadersAreReplaced(t *testing.T) {
+	g := newGateway(t)
+	route := g.route("Tools", "tools.localhost", openPolicy)
+	bearer, _ := g.token(route.From)
+	req, _ := http.NewRequest(http.MethodPost, route.From, strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("X-Drawbridge-Assertion", "forged")
+	req.Header.Set("X-Drawbridge-User", "admin@example.com")
+	resp, err := g.httpClient(bearer).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	seen := g.upstream.headers()
+	if resp.StatusCode != http.StatusOK || len(seen) != 1 {
+		t.Fatalf("status %d, %d requests upstream", resp.StatusCode, len(seen))
+	}
+	if seen[0].Get("X-Drawbridge-User") != "" {
+		t.Error("a client-set X-Drawbridge-User reached the upstream")
+	}
+	g.checkAssertion(seen[0], route.From)
+}
+
+// checkAssertion verifies the assertion header an upstream received, as
+// an upstream would, with the published keys.
+func (g *gateway) checkAssertion(h http.Header, audience string) {
+	g.t.Helper()
+	values := h.Values(token.AssertionHeader)
+	if len(values) != 1 {
+		g.t.Fatalf("upstream got %d assertion headers", len(values))
+	}
+	var set jose.JSONWebKeySet
+	jwks, _ := g.keys.JWKS()
+	if err := json.Unmarshal(jwks, &set); err != nil {
+		g.t.Fatal(err)
+	}
+	jws, err := jose.ParseSigned(values[0], []jose.SignatureAlgorithm{jose.ES256})
+	if err != nil {
+		g.t.Fatalf("assertion %q: %v", values[0], err)
+	}
+	keys := set.Key(jws.Signatures[0].Header.KeyID)
+	if len(keys) != 1 {
+		g.t.Fatal("the assertion is not signed by a published key")
+	}
+	payload, err := jws.Verify(keys[0].Public())
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	var a token.Assertion
+	if err := json.Unmarshal(payload, &a); err != nil {
+		g.t.Fatal(err)
+	}
+	if a.Email != g.user.Email || a.Audience != audience || len(a.Groups) != 1 || a.Groups[0] != "eng" {
+		g.t.Errorf("assertion says %+v", a)
 	}
 }

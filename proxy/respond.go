@@ -25,6 +25,8 @@ type forwardState struct {
 	// toolsList are the ids of tools/list requests, whose answers are
 	// filtered to the tools this caller may call.
 	toolsList []json.RawMessage
+	// assertion is the signed X-Drawbridge-Assertion to send upstream.
+	assertion string
 }
 
 type forwardKey struct{}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/drawbridge/drawbridge/proxy/mcp"
 	"github.com/drawbridge/drawbridge/proxy/policy"
+	"github.com/drawbridge/drawbridge/proxy/token"
 )
 
 // ServeHTTP serves a request to a route host: the request path of
@@ -36,6 +37,13 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// Browser sign-in for client and http routes arrives with the
 		// portal's Connect work; until then they are refused, plainly.
 		http.Error(w, "This route needs a browser sign-in, which this Drawbridge does not offer on route hosts yet.", http.StatusNotImplemented)
+		return
+	}
+	if origin := r.Header.Get("Origin"); origin != "" && origin != routeOrigin(route) {
+		// A page on another site driving a browser at a local MCP server
+		// is the DNS rebinding attack the MCP specification warns of.
+		e.count(route, "invalid", http.StatusForbidden)
+		writeRPCError(w, http.StatusForbidden, errorBody(codeForbidden, "Requests from web pages on other sites are refused."))
 		return
 	}
 	id, ok := e.authenticate(w, r, snap, route)
@@ -65,7 +73,20 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	e.metrics.overhead.WithLabelValues(route.Name).Observe(time.Since(start).Seconds())
-	ctx := withForwardState(r.Context(), &forwardState{route: route, input: in, toolsList: listIDs})
+	st := &forwardState{route: route, input: in, toolsList: listIDs}
+	if e.asserter != nil {
+		var err error
+		st.assertion, err = e.asserter.Sign(token.Assertion{
+			Subject: id.UserID, Email: id.Email, Groups: id.Groups, Audience: route.From,
+			ServiceAccount: id.ServiceAccount, ClientID: id.ClientID,
+		})
+		if err != nil {
+			e.log.Error("proxy: sign assertion", "error", err)
+			writeRPCError(w, http.StatusInternalServerError, errorBody(codeUpstream, "Drawbridge could not sign the request."))
+			return
+		}
+	}
+	ctx := withForwardState(r.Context(), st)
 	rec := &statusRecorder{ResponseWriter: w}
 	route.forward.proxy.ServeHTTP(rec, r.WithContext(ctx))
 	e.count(route, "allow", rec.status())
@@ -172,4 +193,9 @@ func readBody(r *http.Request, max int64) (*mcp.Request, error) {
 	r.Body = io.NopCloser(bytes.NewReader(seen.Bytes()))
 	r.ContentLength = int64(seen.Len())
 	return req, err
+}
+
+// routeOrigin is the web origin of route: scheme://host[:port].
+func routeOrigin(route *Route) string {
+	return route.From[:len(route.From)-len(route.Prefix)]
 }

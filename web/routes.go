@@ -27,7 +27,7 @@ func routes(e *echo.Echo, d Deps, m *metrics, base handlers.Base, sessions *Sess
 	)
 
 	// Probes and metrics: no session, no CSRF.
-	health := &handlers.Health{Store: d.Store}
+	health := &handlers.Health{Store: d.Store, Gateway: d.engine}
 	e.GET("/healthz", health.Live)
 	e.GET("/readyz", health.Ready)
 	e.GET("/metrics", m.handler())

@@ -69,7 +69,7 @@ func New(d Deps) (*Server, error) {
 	d.metadataClients = handlers.NewMetadataClients(d.Store, d.Config.OAuth.AllowPrivateClientMetadata)
 	m := newMetrics()
 	d.engine = proxy.New(proxy.Options{
-		Store: d.Store, Verifier: d.tokens.verifier, IssuerURL: d.Config.ConsoleBase(),
+		Store: d.Store, Verifier: d.tokens.verifier, Asserter: d.tokens.asserter, IssuerURL: d.Config.ConsoleBase(),
 		Transport: d.UpstreamTransport, Logger: d.Logger, Metrics: m.registry,
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

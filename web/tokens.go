@@ -2,9 +2,15 @@ package web
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/drawbridge/drawbridge/proxy/token"
 )
+
+// assertionTTL is how long an X-Drawbridge-Assertion is valid: long
+// enough for a slow upstream to check it, short enough to be useless if
+// an upstream leaks it.
+const assertionTTL = 5 * time.Minute
 
 // tokenKit is what signs and checks the access tokens of the authorization
 // server, built once from the signing key. The proxy checks with the same
@@ -13,6 +19,7 @@ type tokenKit struct {
 	keys     *token.KeySet
 	issuer   *token.Issuer
 	verifier *token.Verifier
+	asserter *token.Asserter
 }
 
 func newTokenKit(k Keys, cfg Config) (*tokenKit, error) {
@@ -25,5 +32,9 @@ func newTokenKit(k Keys, cfg Config) (*tokenKit, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &tokenKit{keys: keys, issuer: issuer, verifier: token.NewVerifier(keys, issuerURL, token.VerifierOptions{})}, nil
+	asserter, err := token.NewAsserter(keys, issuerURL, assertionTTL)
+	if err != nil {
+		return nil, err
+	}
+	return &tokenKit{keys: keys, issuer: issuer, verifier: token.NewVerifier(keys, issuerURL, token.VerifierOptions{}), asserter: asserter}, nil
 }
