@@ -76,7 +76,7 @@ func serve(ctx context.Context, args []string, env environment, sio stdio) error
 		// No write timeout: MCP answers stream for as long as they last.
 	}
 	go func() { errc <- hs.Serve(ln) }()
-	printBanner(sio, b.cfg, ln.Addr(), admin, demoURL)
+	printBanner(sio, b.cfg, ln.Addr(), admin, demoURL, demoRouteURL(ctx, b, demoURL))
 
 	select {
 	case <-ctx.Done():
@@ -92,13 +92,16 @@ func serve(ctx context.Context, args []string, env environment, sio stdio) error
 }
 
 // printBanner tells a newcomer where to go and how to sign in.
-func printBanner(sio stdio, cfg web.Config, addr net.Addr, admin *firstAdmin, demoURL string) {
+func printBanner(sio stdio, cfg web.Config, addr net.Addr, admin *firstAdmin, demoURL, demoRoute string) {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "\nDrawbridge %s is running (listening on %s).\n\n", buildVersion(), addr)
 	fmt.Fprintf(&sb, "  Console:   %s/admin\n", strings.TrimSuffix(cfg.Server.ConsoleURL, "/"))
 	fmt.Fprintf(&sb, "  Portal:    %s/\n", strings.TrimSuffix(cfg.Server.ConsoleURL, "/"))
-	if demoURL != "" {
-		fmt.Fprintf(&sb, "  Demo MCP:  %s (loopback only; the console's \"%s\" route points at it)\n", demoURL, demoRouteName)
+	if demoRoute != "" {
+		fmt.Fprintf(&sb, "  Demo route: %s (the demo MCP server at %s, behind sign-in and policy)\n", demoRoute, demoURL)
+		fmt.Fprintf(&sb, "    Try it:  claude mcp add --transport http demo %s\n", demoRoute)
+	} else if demoURL != "" {
+		fmt.Fprintf(&sb, "  Demo MCP:  %s (loopback only)\n", demoURL)
 	}
 	if admin != nil {
 		fmt.Fprintf(&sb, "\n  First administrator created. Sign in with:\n")
@@ -115,6 +118,19 @@ func printBanner(sio stdio, cfg web.Config, addr net.Addr, admin *firstAdmin, de
 	}
 	fmt.Fprintf(&sb, "\nPress Ctrl+C to stop.\n\n")
 	fmt.Fprint(sio.out, sb.String())
+}
+
+// demoRouteURL is the URL of the route to the demo server, if there is an
+// enabled one: what a newcomer points an MCP client at.
+func demoRouteURL(ctx context.Context, b *backend, demoURL string) string {
+	if demoURL == "" {
+		return ""
+	}
+	r, err := b.store.GetRouteByName(ctx, demoRouteName)
+	if err != nil || !r.Enabled || r.To != demoURL {
+		return ""
+	}
+	return r.From
 }
 
 // samePort reports whether the console URL's port is the one we listen
