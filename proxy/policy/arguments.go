@@ -83,7 +83,7 @@ func (a argumentCrit) eval(in *Input, detail bool) (bool, string) {
 	for _, t := range a.ptr {
 		switch cur := x.(type) {
 		case map[string]any:
-			x, present = cur[t.key]
+			x, present = lookupKey(cur, t.key)
 		case []any:
 			present = t.index >= 0 && t.index < len(cur)
 			if present {
@@ -97,6 +97,22 @@ func (a argumentCrit) eval(in *Input, detail bool) (bool, string) {
 		}
 	}
 	return a.m.match(valuesOf(x), detail)
+}
+
+// lookupKey finds key in m, or else the one key equal to it ignoring
+// case: an upstream written in Go reads {"PATH": …} into its Path field,
+// so a rule on /path must see it too. decodeArguments refused objects
+// with two such keys, so there is at most one.
+func lookupKey(m map[string]any, key string) (any, bool) {
+	if v, ok := m[key]; ok {
+		return v, true
+	}
+	for k, v := range m {
+		if strings.EqualFold(k, key) {
+			return v, true
+		}
+	}
+	return nil, false
 }
 
 // maxArgumentDepth bounds the nesting of tool arguments we decode.

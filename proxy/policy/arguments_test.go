@@ -59,8 +59,13 @@ func TestArgumentCriterion(t *testing.T) {
 		{rule: "mcp_argument/repo: {exists: false}", edit: nullArgs, want: true},
 		{rule: "mcp_argument/repo: {exists: false}", edit: notATool, want: false},
 		{rule: "mcp_argument/repo: {not: x}", edit: notATool, want: false},
+		// A Go upstream reads {"REPO": …} as repo: so does the rule.
+		{rule: "mcp_argument/repo: secrets", edit: upperRepo, want: true},
+		{rule: "mcp_argument/Repo: drawbridge", want: true},
 	})
 }
+
+func upperRepo(in *Input) { in.Arguments = json.RawMessage(`{"REPO":"secrets"}`) }
 
 func TestUnreadableArgumentsAreDenied(t *testing.T) {
 	p := parse(t, "allow: {and: [{accept: true}]}\ndeny: {or: [{mcp_argument/repo: secrets}]}")
