@@ -66,7 +66,7 @@ func New(opts Options) *Engine {
 		metrics: newMetrics(opts.Metrics),
 	}
 	if e.transport == nil {
-		e.transport = newTransport()
+		e.transport = NewTransport()
 	}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)

@@ -18,9 +18,9 @@ import (
 // the bound ends when the headers arrive.
 const defaultUpstreamTimeout = 60 * time.Second
 
-// newTransport is the one Transport every route shares: a keep-alive pool
+// NewTransport is the one Transport every route shares: a keep-alive pool
 // per upstream host, sized for a gateway rather than a browser.
-func newTransport() *http.Transport {
+func NewTransport() *http.Transport {
 	return &http.Transport{
 		Proxy: nil, // never through a proxy from the environment
 		DialContext: (&net.Dialer{

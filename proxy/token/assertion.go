@@ -64,12 +64,9 @@ func NewAsserter(keys *KeySet, issuer string, ttl time.Duration) (*Asserter, err
 	case ttl <= 0 || ttl > MaxTTL:
 		return nil, fmt.Errorf("token: assertion lifetime %s is outside (0, %s]", ttl, MaxTTL)
 	}
-	signer, err := jose.NewSigner(
-		jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: keys.current, KeyID: keys.currentKID}},
-		(&jose.SignerOptions{}).WithType(assertionType),
-	)
+	signer, err := newSigner(keys, assertionType)
 	if err != nil {
-		return nil, fmt.Errorf("token: assertion signer: %w", err)
+		return nil, err
 	}
 	return &Asserter{issuer: issuer, ttl: ttl, signer: signer, now: time.Now, cache: map[string]cachedAssertion{}}, nil
 }

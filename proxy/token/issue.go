@@ -33,12 +33,9 @@ func NewIssuer(keys *KeySet, issuer string, ttl time.Duration) (*Issuer, error) 
 	case ttl <= 0 || ttl > MaxTTL:
 		return nil, fmt.Errorf("token: access token lifetime %s is outside (0, %s]", ttl, MaxTTL)
 	}
-	signer, err := jose.NewSigner(
-		jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: keys.current, KeyID: keys.currentKID}},
-		(&jose.SignerOptions{}).WithType(accessTokenType),
-	)
+	signer, err := newSigner(keys, accessTokenType)
 	if err != nil {
-		return nil, fmt.Errorf("token: signer: %w", err)
+		return nil, err
 	}
 	return &Issuer{keys: keys, issuer: issuer, ttl: ttl, signer: signer, now: time.Now}, nil
 }
@@ -84,6 +81,19 @@ func (i *Issuer) Issue(c Claims) (string, Claims, error) {
 		return "", Claims{}, fmt.Errorf("token: issue: token of %d bytes exceeds %d", len(raw), MaxTokenSize)
 	}
 	return raw, c, nil
+}
+
+// newSigner signs ES256 with keys' current key, naming it by its kid, with
+// typ in the header so that no kind of token passes for another.
+func newSigner(keys *KeySet, typ string) (jose.Signer, error) {
+	signer, err := jose.NewSigner(
+		jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: keys.current, KeyID: keys.currentKID}},
+		(&jose.SignerOptions{}).WithType(jose.ContentType(typ)),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("token: signer: %w", err)
+	}
+	return signer, nil
 }
 
 // newID returns a 128-bit random jti, base64url-encoded.
