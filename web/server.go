@@ -100,6 +100,12 @@ func (s *Server) Run(ctx context.Context) { s.engine.Run(ctx) }
 // the gateway engine.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.isConsoleHost(r.Host) {
+		if r.Method == http.MethodHead {
+			// Answer HEAD as GET; the server drops the body, since w still
+			// belongs to the HEAD request.
+			r = r.Clone(r.Context())
+			r.Method = http.MethodGet
+		}
 		s.console.ServeHTTP(w, r)
 		return
 	}

@@ -146,3 +146,15 @@ func TestPanicBecomesA500Page(t *testing.T) {
 		t.Error("the 500 page does not show the request ID")
 	}
 }
+
+func TestHeadIsAnsweredLikeGet(t *testing.T) {
+	app := newTestApp(t)
+	resp, err := http.Head(app.URL + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+		t.Errorf("HEAD /login: %d %q, want 200 text/html", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+}

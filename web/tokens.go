@@ -13,8 +13,9 @@ import (
 const assertionTTL = 5 * time.Minute
 
 // tokenKit is what signs and checks the access tokens of the authorization
-// server, built once from the signing key. The proxy checks with the same
-// Verifier the revocation endpoint uses.
+// server, built once from the signing keys: the current one signs, and
+// tokens signed by a recently retired one still verify. The proxy checks
+// with the same Verifier the revocation endpoint uses.
 type tokenKit struct {
 	keys     *token.KeySet
 	issuer   *token.Issuer
@@ -23,7 +24,7 @@ type tokenKit struct {
 }
 
 func newTokenKit(k Keys, cfg Config) (*tokenKit, error) {
-	keys, err := token.NewKeySet(k.Signing)
+	keys, err := token.NewKeySet(k.Signing, k.PreviousSigning...)
 	if err != nil {
 		return nil, fmt.Errorf("signing keys: %w", err)
 	}

@@ -2,11 +2,15 @@ package main
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"encoding/base64"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestKeysGeneratedOnceWithPrivateModes(t *testing.T) {
@@ -93,6 +97,73 @@ func TestKeysFromEnvironment(t *testing.T) {
 		"encryption no id":  {envEncryptionKey + "=" + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{1}, 32))},
 	} {
 		if _, _, err := loadKeys(t.TempDir(), bad); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+// testSigningKeys returns a file of a fresh current key and a fresh key
+// retired at each of retiredAt, and the keys in file order.
+func testSigningKeys(t *testing.T, retiredAt ...time.Time) ([]byte, []*ecdsa.PrivateKey) {
+	t.Helper()
+	newKey := func() *ecdsa.PrivateKey {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	ks := signingKeys{current: newKey()}
+	all := []*ecdsa.PrivateKey{ks.current}
+	for _, at := range retiredAt {
+		ks.retired = append(ks.retired, retiredKey{key: newKey(), at: at})
+		all = append(all, ks.retired[len(ks.retired)-1].key)
+	}
+	b, err := ks.encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, all
+}
+
+func TestRetiredSigningKeysVerifyForTwoHours(t *testing.T) {
+	now := time.Now()
+	file, all := testSigningKeys(t, now.Add(-30*time.Minute), now.Add(-3*time.Hour))
+	for name, env := range map[string]environment{
+		"file":        nil,
+		"environment": {envSigningKey + "=" + string(file)},
+	} {
+		dir := t.TempDir()
+		if env == nil {
+			if err := os.WriteFile(filepath.Join(dir, signingKeyFile), file, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		keys, _, err := loadKeys(dir, env)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if !keys.Signing.Equal(all[0]) {
+			t.Errorf("%s: the current key is not the first block", name)
+		}
+		if len(keys.PreviousSigning) != 1 || !keys.PreviousSigning[0].Equal(&all[1].PublicKey) {
+			t.Errorf("%s: %d previous keys, want only the one retired 30 minutes ago", name, len(keys.PreviousSigning))
+		}
+	}
+}
+
+func TestMalformedSigningKeyFilesRefused(t *testing.T) {
+	good, _ := testSigningKeys(t, time.Now())
+	current, _, _ := strings.Cut(string(good), "-----END PRIVATE KEY-----\n")
+	current += "-----END PRIVATE KEY-----\n"
+	retired := strings.TrimPrefix(string(good), current)
+	for name, file := range map[string]string{
+		"first block retired":       retired + current,
+		"later block not retired":   current + current,
+		"Retired-At not RFC 3339":   current + strings.Replace(retired, "Retired-At: ", "Retired-At: yesterday ", 1),
+		"a certificate block first": "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n" + current,
+	} {
+		if _, _, err := loadKeys(t.TempDir(), environment{envSigningKey + "=" + file}); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}

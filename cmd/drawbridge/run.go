@@ -38,6 +38,7 @@ Usage:
   drawbridge apply -f FILE       create or update the routes, policies and apps FILE defines
                                  (--dry-run: only show the plan; --prune: delete what FILE omits)
   drawbridge export [-o FILE]    write the routes, policies and apps as a file apply reads
+  drawbridge keys <command>      manage keys: list, rotate signing, rotate encryption, reencrypt
   drawbridge demo-server         run only the demo MCP server on loopback
   drawbridge version             print the version
 
@@ -67,6 +68,8 @@ func run(ctx context.Context, args, environ []string, stdin io.Reader, stdout, s
 		err = applyCommand(ctx, args, env, sio)
 	case "export":
 		err = exportCommand(ctx, args, env, sio)
+	case "keys":
+		err = keysCommand(ctx, args, env, sio)
 	case "demo-server":
 		err = demoServer(ctx, args, env, sio)
 	case "version":

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 
 	"github.com/drawbridge/drawbridge/models"
@@ -43,6 +44,12 @@ func openBackend(ctx context.Context, f configFlags, env environment, stderr io.
 	dsn := cfg.Database.DSN
 	if dsn == "" {
 		dsn = filepath.Join(cfg.Server.DataDir, databaseFile)
+		// SQLite creates the file (and its -wal and -shm companions, which
+		// copy its mode) world-readable; it holds hashes and ciphertexts,
+		// so make it the owner's alone before SQLite does.
+		if f, err := os.OpenFile(dsn, os.O_RDONLY|os.O_CREATE, 0o600); err == nil {
+			f.Close()
+		}
 	}
 	store, err := models.Open(ctx, web.StoreOptions(cfg, models.Options{Driver: cfg.Database.Driver, DSN: dsn, Cipher: cipher, Logger: logger}))
 	if err != nil {

@@ -1,0 +1,98 @@
+package models
+
+import (
+	"context"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// withKeys opens the store at path with a cipher that encrypts with current
+// and decrypts with older too.
+func withKeys(t *testing.T, path string, current Key, older ...Key) *Store {
+	t.Helper()
+	c, err := NewCipher(current, older...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return openTestStoreWith(t, path, func(o *Options) { o.Cipher = c })
+}
+
+// rawSecret reads app id's stored ciphertext, bypassing the store.
+func rawSecret(t *testing.T, s *Store, id uint) string {
+	t.Helper()
+	var v string
+	if err := s.db.Raw("SELECT client_secret FROM upstream_apps WHERE id = ?", id).Row().Scan(&v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func TestReencryptSecrets(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "drawbridge.db")
+	k1, k2 := testKey("k1", 1), testKey("k2", 2)
+
+	before := withKeys(t, path, k1)
+	github, notion := createApp(t, before, "github"), createApp(t, before, "notion")
+
+	rotated := withKeys(t, path, k2, k1)
+	n, err := rotated.ReencryptSecrets(ctx)
+	if err != nil || n != 2 {
+		t.Fatalf("re-encrypted %d values (%v), want 2", n, err)
+	}
+	for _, a := range []*UpstreamApp{github, notion} {
+		if raw := rawSecret(t, rotated, a.ID); !strings.HasPrefix(raw, "v1:k2:") {
+			t.Errorf("%s: stored %q, want it sealed with k2", a.Name, raw)
+		}
+	}
+	if n, err := rotated.ReencryptSecrets(ctx); err != nil || n != 0 {
+		t.Errorf("second run re-encrypted %d values (%v), want 0", n, err)
+	}
+	if ids, err := rotated.SecretKeyIDs(ctx); err != nil || len(ids) != 1 || ids["k2"] != 2 {
+		t.Errorf("key ids in use: %v (%v), want only k2, twice", ids, err)
+	}
+
+	onlyNew := withKeys(t, path, k2)
+	if got, err := onlyNew.UpstreamAppSecret(ctx, github.ID); err != nil || got != "secret-github" {
+		t.Errorf("with only the new key: %q, %v", got, err)
+	}
+}
+
+// A value that does not decrypt stops the rotation, and what was already
+// re-encrypted is rolled back: a half-rotated database would need both
+// keys with no way to tell.
+func TestReencryptSecretsAllOrNothing(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "drawbridge.db")
+	k1, k2 := testKey("k1", 1), testKey("k2", 2)
+
+	before := withKeys(t, path, k1)
+	github, notion := createApp(t, before, "github"), createApp(t, before, "notion")
+	// A ciphertext moved to another row fails its AAD check.
+	moved := rawSecret(t, before, github.ID)
+	if err := before.db.Exec("UPDATE upstream_apps SET client_secret = ? WHERE id = ?", moved, notion.ID).Error; err != nil {
+		t.Fatal(err)
+	}
+
+	rotated := withKeys(t, path, k2, k1)
+	_, err := rotated.ReencryptSecrets(ctx)
+	if err == nil || !strings.Contains(err.Error(), "upstream_apps "+strconv.FormatUint(uint64(notion.ID), 10)) {
+		t.Fatalf("got %v, want an error naming upstream_apps %d", err, notion.ID)
+	}
+	if raw := rawSecret(t, rotated, github.ID); !strings.HasPrefix(raw, "v1:k1:") {
+		t.Errorf("github was re-encrypted (%q) although the rotation failed", raw)
+	}
+}
+
+func TestReencryptKnowsEverySealedColumn(t *testing.T) {
+	for _, c := range sealedColumns {
+		if c.table == "upstream_apps" && c.aad("42") != clientSecretAAD(42) {
+			t.Errorf("%s.%s: AAD %q, but the writer uses %q", c.table, c.column, c.aad("42"), clientSecretAAD(42))
+		}
+	}
+	if len(sealedColumns) != 1 {
+		t.Errorf("a sealed column was added: check its AAD here like the one above")
+	}
+}
