@@ -14,6 +14,7 @@ var migrations = []migration{
 	{version: 2, name: "routes, policies, upstream apps and history", up: migrate2},
 	{version: 3, name: "oauth clients, codes, tokens and consents", up: migrate3},
 	{version: 4, name: "settings", up: migrate4},
+	{version: 5, name: "audit events", up: migrate5},
 }
 
 // The types below are the schema as migration 1 created it. They are frozen:

@@ -31,6 +31,8 @@ type Options struct {
 	// Transport carries requests upstream; nil means a tuned default.
 	Transport http.RoundTripper
 	Logger    *slog.Logger
+	// Audit records every decision; nil records nothing.
+	Audit AuditSink
 	// Metrics, when set, receives the engine's collectors.
 	Metrics prometheus.Registerer
 }
@@ -40,6 +42,7 @@ type Engine struct {
 	store     Store
 	verifier  *token.Verifier
 	asserter  *token.Asserter
+	audit     AuditSink
 	issuerURL string
 	transport http.RoundTripper
 	log       *slog.Logger
@@ -61,7 +64,7 @@ type reloadError struct {
 // the snapshot current.
 func New(opts Options) *Engine {
 	e := &Engine{
-		store: opts.Store, verifier: opts.Verifier, asserter: opts.Asserter, issuerURL: opts.IssuerURL,
+		store: opts.Store, verifier: opts.Verifier, asserter: opts.Asserter, audit: opts.Audit, issuerURL: opts.IssuerURL,
 		transport: opts.Transport, log: opts.Logger, wake: make(chan struct{}, 1),
 		metrics: newMetrics(opts.Metrics),
 	}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/drawbridge/drawbridge/models"
 	"github.com/drawbridge/drawbridge/proxy"
+	"github.com/drawbridge/drawbridge/proxy/audit"
 	"github.com/drawbridge/drawbridge/proxy/token"
 )
 
@@ -38,6 +39,7 @@ type gateway struct {
 	dsn      string
 	cipher   *models.Cipher
 	keys     *token.KeySet
+	audit    *audit.Writer
 }
 
 // upstream is an MCP server made with the official Go SDK, remembering
@@ -116,8 +118,10 @@ func newGateway(t *testing.T) *gateway {
 		t.Fatal(err)
 	}
 	g.keys = keys
+	g.audit = audit.New(store, audit.Options{Writer: "test"})
+	t.Cleanup(func() { g.audit.Close(context.Background()) })
 	g.engine = proxy.New(proxy.Options{Store: store, Verifier: token.NewVerifier(keys, issuerURL, token.VerifierOptions{}),
-		Asserter: asserter, IssuerURL: issuerURL})
+		Asserter: asserter, Audit: g.audit, IssuerURL: issuerURL})
 	store.OnChange(g.engine.Changed)
 	g.user = &models.User{Email: "ada@example.com", Name: "Ada", Provider: models.ProviderLocal, Groups: []string{"eng"}}
 	if err := store.CreateUser(ctx, g.user); err != nil {

@@ -12,7 +12,6 @@ import (
 
 	"github.com/drawbridge/drawbridge/proxy/mcp"
 	"github.com/drawbridge/drawbridge/proxy/policy"
-	"github.com/drawbridge/drawbridge/proxy/token"
 )
 
 // ServeHTTP serves a request to a route host: the request path of
@@ -51,78 +50,21 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.count(route, "unauthenticated", http.StatusUnauthorized)
 		return
 	}
-	in := policy.Input{
+	x := &exchange{e: e, w: w, r: r, snap: snap, route: route, id: id, start: start, requestID: newRequestID()}
+	w.Header().Set("X-Request-Id", x.requestID)
+	x.in = policy.Input{
 		Authenticated: true, UserID: id.UserID, Email: id.Email, Groups: id.Groups, ClientID: id.ClientID,
 		ServiceAccount: id.ServiceAccount, SourceIP: sourceIP(r),
 		HTTPMethod: r.Method, HTTPPath: r.URL.Path, Now: start,
 	}
-	var listIDs []json.RawMessage
-	if r.Method == http.MethodPost {
-		req, err := readBody(r, route.MaxRequestBytes)
-		if err != nil {
-			e.refuseUnreadable(w, route, err)
-			return
-		}
-		if !e.decide(w, route, &in, req) {
-			return
-		}
-		listIDs = toolsListIDs(req)
-	} else if !policy.Allowed(route.Policies, &in) {
-		e.count(route, "deny", http.StatusForbidden)
-		http.Error(w, "Your organisation's policy does not allow this request.", http.StatusForbidden)
-		return
+	if x.decide() {
+		x.forward()
 	}
-	e.metrics.overhead.WithLabelValues(route.Name).Observe(time.Since(start).Seconds())
-	st := &forwardState{route: route, input: in, toolsList: listIDs}
-	if e.asserter != nil {
-		var err error
-		st.assertion, err = e.asserter.Sign(token.Assertion{
-			Subject: id.UserID, Email: id.Email, Groups: id.Groups, Audience: route.From,
-			ServiceAccount: id.ServiceAccount, ClientID: id.ClientID,
-		})
-		if err != nil {
-			e.log.Error("proxy: sign assertion", "error", err)
-			writeRPCError(w, http.StatusInternalServerError, errorBody(codeUpstream, "Drawbridge could not sign the request."))
-			return
-		}
-	}
-	ctx := withForwardState(r.Context(), st)
-	rec := &statusRecorder{ResponseWriter: w}
-	route.forward.proxy.ServeHTTP(rec, r.WithContext(ctx))
-	e.count(route, "allow", rec.status())
-}
-
-// decide evaluates every message of req. One denied message refuses the
-// whole request: nothing of it reaches the upstream.
-func (e *Engine) decide(w http.ResponseWriter, route *Route, in *policy.Input, req *mcp.Request) bool {
-	for _, m := range req.Messages {
-		if m.IsResponse {
-			continue // an answer to the server's own request: nothing to decide
-		}
-		in.MCPMethod, in.MCPTool, in.Arguments = m.Method, m.Tool, m.Arguments
-		d := policy.Evaluate(route.Policies, in)
-		if d.Allow {
-			continue
-		}
-		e.count(route, "deny", http.StatusForbidden)
-		e.log.Info("proxy: denied", "route", route.Name, "user", in.Email, "method", m.Method, "tool", m.Tool, "reason", d.String())
-		msg := "Drawbridge policy denies " + describeCall(m)
-		writeRPCError(w, http.StatusForbidden, mcp.ErrorResponse(m.ID, codeForbidden, msg, nil))
-		return false
-	}
-	return true
 }
 
 // codeForbidden is the JSON-RPC error code of a policy denial: in the
 // range JSON-RPC leaves to implementations.
 const codeForbidden = -32001
-
-func describeCall(m mcp.Message) string {
-	if m.Tool != "" {
-		return "calling the tool " + m.Tool + "."
-	}
-	return m.Method + "."
-}
 
 // writeRPCError answers with a JSON-RPC error body.
 func writeRPCError(w http.ResponseWriter, status int, body []byte) {

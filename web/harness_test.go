@@ -48,7 +48,15 @@ func newTestApp(t *testing.T, edit ...func(*Config)) *testApp {
 	}
 	ts.Config.Handler = srv
 	ts.Start()
-	t.Cleanup(ts.Close)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { srv.Run(ctx); close(done) }()
+	t.Cleanup(func() {
+		ts.Close()
+		cancel()
+		<-done
+		srv.Close(context.Background())
+	})
 	return &testApp{URL: ts.URL, Store: store, Server: srv, Config: cfg}
 }
 

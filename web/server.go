@@ -18,6 +18,7 @@ import (
 	"github.com/drawbridge/drawbridge/handlers"
 	"github.com/drawbridge/drawbridge/models"
 	"github.com/drawbridge/drawbridge/proxy"
+	"github.com/drawbridge/drawbridge/proxy/audit"
 )
 
 // Deps is what the server is built from. cmd/drawbridge builds them in
@@ -47,6 +48,7 @@ type Deps struct {
 type Server struct {
 	tokens      *tokenKit
 	engine      *proxy.Engine
+	audit       *audit.Writer
 	console     *echo.Echo
 	consoleHost string
 }
@@ -68,13 +70,15 @@ func New(d Deps) (*Server, error) {
 	}
 	d.metadataClients = handlers.NewMetadataClients(d.Store, d.Config.OAuth.AllowPrivateClientMetadata)
 	m := newMetrics()
+	auditor := audit.New(d.Store, audit.Options{Logger: d.Logger, Metrics: m.registry})
 	d.engine = proxy.New(proxy.Options{
 		Store: d.Store, Verifier: d.tokens.verifier, Asserter: d.tokens.asserter, IssuerURL: d.Config.ConsoleBase(),
-		Transport: d.UpstreamTransport, Logger: d.Logger, Metrics: m.registry,
+		Transport: d.UpstreamTransport, Logger: d.Logger, Metrics: m.registry, Audit: auditor,
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := d.engine.Reload(ctx); err != nil {
+		auditor.Close(ctx)
 		return nil, fmt.Errorf("load the configuration: %w", err)
 	}
 	d.Store.OnChange(d.engine.Changed)
@@ -88,13 +92,17 @@ func New(d Deps) (*Server, error) {
 	base := handlers.Base{Sessions: sessions, Version: d.Version}
 	e.HTTPErrorHandler = errorHandler(base, d.Logger)
 
-	s := &Server{tokens: d.tokens, engine: d.engine, console: e, consoleHost: strings.ToLower(console.Host)}
+	s := &Server{tokens: d.tokens, engine: d.engine, audit: auditor, console: e, consoleHost: strings.ToLower(console.Host)}
 	routes(e, d, m, base, sessions, console.Scheme == "https")
 	return s, nil
 }
 
 // Run keeps the gateway's configuration current until ctx ends.
 func (s *Server) Run(ctx context.Context) { s.engine.Run(ctx) }
+
+// Close writes out what the audit log still holds. Call it after the
+// HTTP server has shut down, before the store closes.
+func (s *Server) Close(ctx context.Context) error { return s.audit.Close(ctx) }
 
 // ServeHTTP sends the console host to the console and every other host to
 // the gateway engine.

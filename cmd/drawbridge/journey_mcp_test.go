@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -113,6 +115,27 @@ func TestMCPClientJourney(t *testing.T) {
 	}
 	if _, err := session.CallTool(ctx, &sdk.CallToolParams{Name: "admin_reset", Arguments: map[string]any{"confirm": true}}); err == nil {
 		t.Error("admin_reset went through; the demo policy denies it")
+	}
+
+	// A policy change applied by another process (the CLI) is obeyed by
+	// the running gateway at its next poll of the configuration version.
+	file := filepath.Join(t.TempDir(), "deny-echo.yaml")
+	policy := "policies:\n  - name: demo\n    source: |\n      allow:\n        and:\n          - authenticated_user: true\n" +
+		"      deny:\n        or:\n          - mcp_tool: {in: [echo, admin_reset]}\n"
+	if err := os.WriteFile(file, []byte(policy), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	inst.cli(t, "", "apply", "-f", file, "--console-url", inst.URL)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, err := session.CallTool(ctx, &sdk.CallToolParams{Name: "echo", Arguments: map[string]any{"text": "again"}})
+		if err != nil && strings.Contains(err.Error(), "policy") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("echo still allowed 5 s after a policy denying it was applied from the CLI (last: %v)", err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 
 	// The admin sees the client, the user sees the app they authorized.

@@ -75,6 +75,9 @@ func serve(ctx context.Context, args []string, env environment, sio stdio) error
 		MaxHeaderBytes:    64 << 10,
 		// No write timeout: MCP answers stream for as long as they last.
 	}
+	runCtx, stopRun := context.WithCancel(ctx)
+	defer stopRun()
+	go srv.Run(runCtx) // keeps the gateway's configuration current
 	go func() { errc <- hs.Serve(ln) }()
 	printBanner(sio, b.cfg, ln.Addr(), admin, demoURL, demoRouteURL(ctx, b, demoURL))
 
@@ -88,7 +91,13 @@ func serve(ctx context.Context, args []string, env environment, sio stdio) error
 	b.logger.Info("shutting down")
 	shutdownCtx, done := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer done()
-	return hs.Shutdown(shutdownCtx)
+	err = hs.Shutdown(shutdownCtx)
+	// After the last request, before the store closes: the audit log's
+	// pending outcomes are written out.
+	if cerr := srv.Close(shutdownCtx); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // printBanner tells a newcomer where to go and how to sign in.

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// clockTick is the unit of utime and stime in /proc/PID/stat: USER_HZ,
+// which Linux fixes at 100 for user space whatever the kernel's HZ.
+const clockTick = 10 * time.Millisecond
+
+// usage is what a process group has used so far.
+type usage struct {
+	cpu time.Duration // user + system, every process and thread
+	rss int64         // resident bytes now, summed over the processes
+}
+
+// groupUsage sums the usage of every process in process group pgid: one
+// process for a Go child, the master and its workers for nginx. Every
+// child runs in its own group (Setpgid), whose ID is its PID.
+func groupUsage(pgid int) (usage, error) {
+	stats, err := filepath.Glob("/proc/[0-9]*/stat")
+	if err != nil {
+		return usage{}, err
+	}
+	var u usage
+	found := false
+	for _, path := range stats {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			continue // the process ended between the glob and the read
+		}
+		st, err := parseStat(b)
+		if err != nil || st.pgrp != pgid {
+			continue
+		}
+		found = true
+		u.cpu += time.Duration(st.ticks) * clockTick
+		u.rss += st.rssPages * int64(os.Getpagesize())
+	}
+	if !found {
+		return usage{}, fmt.Errorf("no process in group %d", pgid)
+	}
+	return u, nil
+}
+
+// selfCPU is this process's CPU time, to the microsecond.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+type procStat struct {
+	pgrp     int
+	ticks    int64 // utime + stime
+	rssPages int64
+}
+
+// parseStat reads /proc/PID/stat (proc(5)). The command name, field 2,
+// may hold spaces and parentheses, so fields are counted from the last ')'.
+func parseStat(b []byte) (procStat, error) {
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return procStat{}, fmt.Errorf("stat: no command name")
+	}
+	f := bytes.Fields(b[i+1:]) // f[0] is field 3, state
+	field := func(n int) (int64, error) {
+		if n-3 >= len(f) {
+			return 0, fmt.Errorf("stat: %d fields", len(f)+2)
+		}
+		return strconv.ParseInt(string(f[n-3]), 10, 64)
+	}
+	pgrp, err1 := field(5)
+	utime, err2 := field(14)
+	stime, err3 := field(15)
+	rss, err4 := field(24)
+	for _, err := range []error{err1, err2, err3, err4} {
+		if err != nil {
+			return procStat{}, err
+		}
+	}
+	return procStat{pgrp: int(pgrp), ticks: utime + stime, rssPages: rss}, nil
+}
+
+// machineCPU is the CPU time every core has spent busy since boot, and
+// the time the hypervisor gave to other machines while we waited (steal).
+func machineCPU() (busy, steal time.Duration) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, 0
+	}
+	line, _, _ := bytes.Cut(b, []byte("\n"))
+	f := bytes.Fields(line) // cpu user nice system idle iowait irq softirq steal …
+	if len(f) < 9 || string(f[0]) != "cpu" {
+		return 0, 0
+	}
+	var ticks [8]int64
+	for i := range ticks {
+		ticks[i], _ = strconv.ParseInt(string(f[i+1]), 10, 64)
+	}
+	user, nice, system, irq, softirq := ticks[0], ticks[1], ticks[2], ticks[5], ticks[6]
+	return time.Duration(user+nice+system+irq+softirq) * clockTick, time.Duration(ticks[7]) * clockTick
+}
+
+// loadAverage is /proc/loadavg's first three fields: how busy the
+// machine was besides the benchmark.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := bytes.Fields(b)
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return string(bytes.Join(f[:3], []byte(" ")))
+}
+
+// cpuModel is the first model name in /proc/cpuinfo.
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return "unknown"
+	}
+	for line := range bytes.Lines(b) {
+		if k, v, ok := bytes.Cut(line, []byte(":")); ok && string(bytes.TrimSpace(k)) == "model name" {
+			return string(bytes.TrimSpace(v))
+		}
+	}
+	return "unknown"
+}

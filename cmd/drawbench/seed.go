@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/drawbridge/drawbridge/models"
+	"github.com/drawbridge/drawbridge/proxy/policy"
+	"github.com/drawbridge/drawbridge/proxy/token"
+)
+
+// issuerURL is the console the gateway's tokens name; nothing serves it,
+// since the benchmark issues its tokens itself.
+const issuerURL = "http://console.localhost"
+
+// benchEmail and benchGroup are the one user's, which the policy checks.
+const (
+	benchEmail = "bench@example.com"
+	benchGroup = "engineering"
+)
+
+// benchPolicy is the route's policy: five rules, three to allow and two to
+// deny, as a real route's might be. The deny rule on admin_ hides half of
+// the many-tools server's list. With denyEcho, echo is denied too: the
+// reload measurement switches between the two.
+func benchPolicy(denyEcho bool) string {
+	denied := "[delete_repo, drop_table]"
+	if denyEcho {
+		denied = "[delete_repo, drop_table, echo]"
+	}
+	return "allow:\n" +
+		"  and:\n" +
+		"    - authenticated_user: true\n" +
+		"    - domain: {is: example.com}\n" +
+		"    - groups: {has: " + benchGroup + "}\n" +
+		"deny:\n" +
+		"  or:\n" +
+		"    - mcp_tool: {starts_with: admin_}\n" +
+		"    - mcp_tool: {in: " + denied + "}\n"
+}
+
+// validatePolicy checks a policy as the engine will compile it.
+func validatePolicy(name string, source []byte) error {
+	_, err := policy.Parse(name, source)
+	return err
+}
+
+func newKeySet() (*token.KeySet, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	return token.NewKeySet(key)
+}
+
+// seeded is what seedGateway made.
+type seeded struct {
+	policyID uint
+	routes   map[string]routeInfo
+}
+
+// seedGateway stores the user, the policy and one route per upstream path,
+// each on its own host at the gateway's port, and issues an access token
+// for each route, as the authorization server would.
+func seedGateway(ctx context.Context, store *models.Store, keys *token.KeySet, upstream, listenAddr string) (*seeded, error) {
+	_, port, err := net.SplitHostPort(listenAddr)
+	if err != nil {
+		return nil, err
+	}
+	user := &models.User{Email: benchEmail, Name: "Bench", Provider: models.ProviderLocal, Groups: []string{benchGroup}}
+	if err := store.CreateUser(ctx, user); err != nil {
+		return nil, err
+	}
+	p := &models.Policy{Name: "bench", Source: benchPolicy(false)}
+	if err := store.CreatePolicy(ctx, p); err != nil {
+		return nil, err
+	}
+	issuer, err := token.NewIssuer(keys, issuerURL, time.Hour)
+	if err != nil {
+		return nil, err
+	}
+	out := &seeded{policyID: p.ID, routes: map[string]routeInfo{}}
+	for _, r := range []struct{ key, host, path string }{
+		{routeEcho, "bench.localhost", pathEcho},
+		{routeList, "list.localhost", pathMany},
+		{routeStream, "stream.localhost", pathStream},
+	} {
+		route := &models.Route{
+			Name: "bench-" + r.key, From: "http://" + r.host + ":" + port, To: upstream + r.path,
+			Kind: models.KindMCPServer, Enabled: true,
+		}
+		if err := store.CreateRoute(ctx, route, []uint{p.ID}); err != nil {
+			return nil, err
+		}
+		raw, _, err := issuer.Issue(token.Claims{
+			Subject: strconv.FormatUint(uint64(user.ID), 10), Audience: route.From, ClientID: "drawbench", Scope: "mcp",
+		})
+		if err != nil {
+			return nil, err
+		}
+		out.routes[r.key] = routeInfo{URL: route.From, Bearer: raw}
+	}
+	return out, nil
+}

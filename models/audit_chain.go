@@ -1,0 +1,189 @@
+package models
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"io"
+	"strconv"
+)
+
+// Each writer (one gateway process, say) keeps its own hash chain over
+// the events it appends: its events are numbered 1, 2, 3… by Seq, and
+// each carries PrevHash, the Hash of the one before it ("" for the
+// first), and Hash, computed over its own content and PrevHash. Editing
+// an event, or deleting one that a later one follows, breaks the chain
+// where it happened, and VerifyAuditChains names that event. Several
+// processes writing one database each keep a chain, so none waits for
+// another's hash.
+//
+// The hash is the hex SHA-256 of this canonical encoding, version 1:
+//
+//	"drawbridge-audit-v1\n"
+//	then, for each field in the order below:
+//	  <name> " " <length of the value in bytes, decimal> "\n" <value> "\n"
+//
+// Fields: writer, seq, prev_hash, at, kind, request_id, user_id,
+// user_email, service_account, client_id, route_id, route_name,
+// http_method, mcp_method, tool, arguments, decision, reasons,
+// config_version, source_ip. Values are the column values as stored:
+// integers in decimal, a NULL user_id or route_id as the empty string,
+// at in UTC as 2006-01-02T15:04:05.000000Z. The length prefix makes the
+// encoding unambiguous whatever the values hold.
+//
+// Not covered: the id, which the database assigns as it inserts (the
+// chain's order is seq; VerifyAuditChains checks that ids rise with it),
+// and the outcome, which arrives later (see RecordAuditOutcomes).
+//
+// What the chain does not do: a writer's newest events can be deleted
+// without a trace in the chain itself (nothing follows them yet), and
+// someone who can write the database can also recompute every hash after
+// an edit. Both need an anchor kept elsewhere: a writer's head (seq and
+// hash) logged or exported as it goes, or a key the database never sees.
+const auditHashHeader = "drawbridge-audit-v1\n"
+
+// auditTimeFormat is at's form in the hash: fixed width, microseconds.
+const auditTimeFormat = "2006-01-02T15:04:05.000000Z"
+
+// chainHash computes e's hash from its fields and PrevHash.
+func (e *AuditEvent) chainHash() string {
+	h := sha256.New()
+	io.WriteString(h, auditHashHeader)
+	var num [24]byte
+	optional := func(p *uint) string {
+		if p == nil {
+			return ""
+		}
+		return strconv.FormatUint(uint64(*p), 10)
+	}
+	hashField(h, "writer", e.Writer)
+	hashField(h, "seq", string(strconv.AppendUint(num[:0], e.Seq, 10)))
+	hashField(h, "prev_hash", e.PrevHash)
+	hashField(h, "at", e.At.UTC().Format(auditTimeFormat))
+	hashField(h, "kind", e.Kind)
+	hashField(h, "request_id", e.RequestID)
+	hashField(h, "user_id", optional(e.UserID))
+	hashField(h, "user_email", e.UserEmail)
+	hashField(h, "service_account", e.ServiceAccount)
+	hashField(h, "client_id", e.ClientID)
+	hashField(h, "route_id", optional(e.RouteID))
+	hashField(h, "route_name", e.RouteName)
+	hashField(h, "http_method", e.HTTPMethod)
+	hashField(h, "mcp_method", e.MCPMethod)
+	hashField(h, "tool", e.Tool)
+	hashField(h, "arguments", e.Arguments)
+	hashField(h, "decision", e.Decision)
+	hashField(h, "reasons", e.Reasons)
+	hashField(h, "config_version", string(strconv.AppendInt(num[:0], e.ConfigVersion, 10)))
+	hashField(h, "source_ip", e.SourceIP)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// hashField writes one field of the canonical encoding.
+func hashField(h hash.Hash, name, value string) {
+	var head [96]byte
+	b := append(head[:0], name...)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, int64(len(value)), 10)
+	b = append(b, '\n')
+	h.Write(b)
+	io.WriteString(h, value)
+	h.Write([]byte{'\n'})
+}
+
+// AuditChainStatus is what VerifyAuditChains found in one writer's chain.
+type AuditChainStatus struct {
+	Writer string `json:"writer"`
+	// Events is how many events were checked: all of the chain's when it
+	// is intact, those before the break otherwise.
+	Events int64 `json:"events"`
+	// LastSeq and LastHash are the last intact event's: the head, when
+	// nothing is broken. Compare them with an anchor kept elsewhere to
+	// learn whether the newest events were deleted.
+	LastSeq  uint64 `json:"last_seq"`
+	LastHash string `json:"last_hash"`
+	// Break is the first broken link, or nil when the chain verifies.
+	Break *AuditChainBreak `json:"break,omitempty"`
+}
+
+// AuditChainBreak is the first place a chain does not hold.
+type AuditChainBreak struct {
+	// ID and Seq are the event at the break: the altered one, or the
+	// first one after a gap.
+	ID      uint64 `json:"id"`
+	Seq     uint64 `json:"seq"`
+	Problem string `json:"problem"`
+}
+
+// VerifyAuditChains walks every writer's chain in seq order and returns,
+// per writer in name order, how far it holds: it recomputes each event's
+// hash, checks that PrevHash is the previous event's hash, that seqs run
+// 1, 2, 3… without a gap, and that ids rise with seq. It reads rows as a
+// stream, so a chain of millions costs time, not memory.
+func (s *Store) VerifyAuditChains(ctx context.Context) ([]AuditChainStatus, error) {
+	var writers []string
+	err := s.db.WithContext(ctx).Raw("SELECT DISTINCT writer FROM audit_events ORDER BY writer").Scan(&writers).Error
+	if err != nil {
+		return nil, fmt.Errorf("models: verify audit chains: %w", err)
+	}
+	out := make([]AuditChainStatus, 0, len(writers))
+	for _, w := range writers {
+		st, err := s.verifyAuditChain(ctx, w)
+		if err != nil {
+			return nil, fmt.Errorf("models: verify the audit chain of %s: %w", w, err)
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+// verifyAuditChain checks one writer's chain up to its first break.
+func (s *Store) verifyAuditChain(ctx context.Context, writer string) (AuditChainStatus, error) {
+	st := AuditChainStatus{Writer: writer}
+	rows, err := s.db.WithContext(ctx).
+		Raw("SELECT "+auditSelectColumns+" FROM audit_events WHERE writer = ? ORDER BY seq", writer).Rows()
+	if err != nil {
+		return st, err
+	}
+	defer rows.Close()
+	var prevID uint64
+	for rows.Next() {
+		var e AuditEvent
+		if err := scanAuditEvent(rows, &e); err != nil {
+			// A value no longer of its column's type: written past the
+			// store. Scan fills columns in order, so the id, first, is set.
+			st.Break = &AuditChainBreak{ID: e.ID, Seq: st.LastSeq + 1, Problem: "the event cannot be read, so it was altered: " + err.Error()}
+			return st, nil
+		}
+		if problem := auditLinkProblem(&e, st.LastSeq, st.LastHash, prevID); problem != "" {
+			st.Break = &AuditChainBreak{ID: e.ID, Seq: e.Seq, Problem: problem}
+			return st, nil
+		}
+		st.Events++
+		st.LastSeq, st.LastHash, prevID = e.Seq, e.Hash, e.ID
+	}
+	return st, rows.Err()
+}
+
+// auditLinkProblem says what is wrong with e as the successor of the
+// event with prevSeq, prevHash and prevID (0, "", 0: e should be first),
+// or "" if nothing is.
+func auditLinkProblem(e *AuditEvent, prevSeq uint64, prevHash string, prevID uint64) string {
+	switch {
+	case e.Seq > prevSeq+1 && prevSeq+1 == e.Seq-1:
+		return fmt.Sprintf("event %d of the chain is missing: deleted", prevSeq+1)
+	case e.Seq > prevSeq+1:
+		return fmt.Sprintf("events %d to %d of the chain are missing: deleted", prevSeq+1, e.Seq-1)
+	case e.Seq != prevSeq+1:
+		return fmt.Sprintf("seq %d follows seq %d", e.Seq, prevSeq)
+	case e.chainHash() != e.Hash:
+		return "the event does not match its hash: it was altered after it was written"
+	case e.PrevHash != prevHash:
+		return "prev_hash is not the previous event's hash: the chain was rewritten here"
+	case e.ID <= prevID:
+		return fmt.Sprintf("id %d does not follow the previous event's id %d: events were renumbered", e.ID, prevID)
+	}
+	return ""
+}

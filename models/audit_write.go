@@ -1,0 +1,179 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// auditInsertColumns are the columns AppendAuditEvents writes: all but id,
+// which the database assigns, and the outcome, which comes later.
+const auditInsertColumns = "at, kind, request_id, writer, seq, prev_hash, hash, user_id, user_email, " +
+	"service_account, client_id, route_id, route_name, http_method, mcp_method, tool, arguments, " +
+	"decision, reasons, config_version, source_ip"
+
+// auditInsertRows caps the rows of one INSERT statement, whose bound
+// values (21 a row) must stay under SQLite's limit of 32766.
+const auditInsertRows = 500
+
+// AppendAuditEvents inserts events in one transaction and returns once it
+// has committed. It assigns each event's Writer (writer), Seq, PrevHash,
+// Hash and ID, continuing writer's chain from its newest event, which it
+// reads inside the same transaction: SQLite's BEGIN IMMEDIATE holds the
+// write lock from that read on, so processes appending to one database
+// file, even under one writer name, cannot interleave inside a chain.
+//
+// It normalizes the events first (see AuditEvent.Validate and normalize),
+// and refuses the whole batch if any of them is invalid. On error nothing
+// was stored, and the events' assigned fields mean nothing.
+//
+// The batch takes one multi-row INSERT per 500 events, and one read of the
+// chain's head: no statement per row.
+func (s *Store) AppendAuditEvents(ctx context.Context, writer string, events []*AuditEvent) error {
+	if len(events) == 0 {
+		return nil
+	}
+	if err := validWriter(writer); err != nil {
+		return fmt.Errorf("models: append audit events: %w", err)
+	}
+	for i, e := range events {
+		e.normalize()
+		if err := e.Validate(); err != nil {
+			return fmt.Errorf("models: append audit events: event %d: %w", i, err)
+		}
+	}
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		seq, prev, err := auditHead(tx, writer)
+		if err != nil {
+			return err
+		}
+		for _, e := range events {
+			seq++
+			e.Writer, e.Seq, e.PrevHash = writer, seq, prev
+			e.Hash = e.chainHash()
+			prev = e.Hash
+		}
+		for chunk := range slices.Chunk(events, auditInsertRows) {
+			if err := insertAuditEvents(tx, chunk); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		for _, e := range events {
+			e.ID = 0
+		}
+		return fmt.Errorf("models: append %d audit events for %s: %w", len(events), writer, dbError(err))
+	}
+	return nil
+}
+
+// auditHead returns the seq and hash of writer's newest event, or 0 and
+// "" when it has none: where its chain continues.
+func auditHead(tx *gorm.DB, writer string) (uint64, string, error) {
+	var head struct {
+		Seq  uint64
+		Hash string
+	}
+	res := tx.Raw("SELECT seq, hash FROM audit_events WHERE writer = ? ORDER BY seq DESC LIMIT 1", writer).Scan(&head)
+	if res.Error != nil {
+		return 0, "", fmt.Errorf("read the head of the chain: %w", res.Error)
+	}
+	return head.Seq, head.Hash, nil
+}
+
+// insertAuditEvents inserts events, whose seqs are consecutive, in one
+// statement, and sets their IDs from what it returns. The returned rows
+// come in no promised order, so each is matched on its seq.
+func insertAuditEvents(tx *gorm.DB, events []*AuditEvent) error {
+	var sql strings.Builder
+	sql.Grow(len(auditInsertColumns) + 50*len(events))
+	sql.WriteString("INSERT INTO audit_events (" + auditInsertColumns + ") VALUES ")
+	args := make([]any, 0, 21*len(events))
+	for i, e := range events {
+		if i > 0 {
+			sql.WriteByte(',')
+		}
+		sql.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+		args = append(args, e.At, e.Kind, e.RequestID, e.Writer, e.Seq, e.PrevHash, e.Hash,
+			e.UserID, e.UserEmail, e.ServiceAccount, e.ClientID, e.RouteID, e.RouteName,
+			e.HTTPMethod, e.MCPMethod, e.Tool, e.Arguments, e.Decision, e.Reasons,
+			e.ConfigVersion, e.SourceIP)
+	}
+	sql.WriteString(" RETURNING id, seq")
+	rows, err := tx.Raw(sql.String(), args...).Rows()
+	if err != nil {
+		return fmt.Errorf("insert: %w", err)
+	}
+	defer rows.Close()
+	first, n := events[0].Seq, 0
+	for rows.Next() {
+		var id, seq uint64
+		if err := rows.Scan(&id, &seq); err != nil {
+			return fmt.Errorf("insert: %w", err)
+		}
+		if seq < first || seq-first >= uint64(len(events)) {
+			return fmt.Errorf("insert: returned seq %d, outside the batch", seq)
+		}
+		events[seq-first].ID = id
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("insert: %w", err)
+	}
+	if n != len(events) {
+		return fmt.Errorf("insert: %d rows returned for %d events", n, len(events))
+	}
+	return nil
+}
+
+// AuditOutcome is what became of an audited request, added after the
+// answer.
+type AuditOutcome struct {
+	ID            uint64 // the event's
+	Status        int    // HTTP status
+	RPCErrorCode  *int   // the JSON-RPC error's code, if the answer was one
+	IsError       *bool  // a tools/call result's isError, if it was one
+	Duration      time.Duration
+	ResponseBytes int64
+	At            time.Time // when the answer ended; zero means now
+}
+
+// RecordAuditOutcomes fills the outcome columns of the events outcomes
+// name, in one transaction. An outcome is written once: one for an event
+// that already has an outcome, or that does not exist, is skipped.
+//
+// The outcome is not covered by the events' hashes. It arrives later, in
+// another transaction, and may never arrive (the process stopped, or its
+// queue was full). The chain vouches for what was decided and let
+// through, which is fixed before the request is forwarded; verify checks
+// those decision records.
+func (s *Store) RecordAuditOutcomes(ctx context.Context, outcomes []AuditOutcome) error {
+	if len(outcomes) == 0 {
+		return nil
+	}
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		for _, o := range outcomes {
+			at := now()
+			if !o.At.IsZero() {
+				at = dbTime(o.At)
+			}
+			err := tx.Exec(`UPDATE audit_events SET status = ?, rpc_error_code = ?, is_error = ?,
+				duration_micros = ?, response_bytes = ?, outcome_at = ? WHERE id = ? AND outcome_at IS NULL`,
+				o.Status, o.RPCErrorCode, o.IsError, o.Duration.Microseconds(), o.ResponseBytes, at, o.ID).Error
+			if err != nil {
+				return fmt.Errorf("event %d: %w", o.ID, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("models: record %d audit outcomes: %w", len(outcomes), err)
+	}
+	return nil
+}

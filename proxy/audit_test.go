@@ -1,0 +1,95 @@
+package proxy_test
+
+import (
+	"context"
+	"database/sql"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/drawbridge/drawbridge/models"
+)
+
+// TestEveryCallIsAudited: allowed and denied calls are both in the audit
+// log, with who, what and why, arguments redacted, and the outcome added
+// once the answer is back.
+func TestEveryCallIsAudited(t *testing.T) {
+	g := newGateway(t)
+	route := g.route("Tools", "tools.localhost", openPolicy)
+	bearer, _ := g.token(route.From)
+	body := `{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hi","api_token":"s3cret"}}}`
+	if status := g.rpc(route.From, bearer, body); status != http.StatusOK {
+		t.Fatalf("allowed call: %d", status)
+	}
+	if status := g.call(route.From, bearer, "admin_reset"); status != http.StatusForbidden {
+		t.Fatalf("denied call: %d", status)
+	}
+	allowed, denied := g.auditEvent("echo"), g.auditEvent("admin_reset")
+	if allowed.Decision != models.AuditAllow || allowed.UserEmail != g.user.Email || allowed.RouteName != "Tools" ||
+		allowed.MCPMethod != "tools/call" || allowed.RequestID == "" || allowed.Hash == "" {
+		t.Errorf("allowed call recorded as %+v", allowed)
+	}
+	if strings.Contains(allowed.Arguments, "s3cret") || !strings.Contains(allowed.Arguments, `"hi"`) {
+		t.Errorf("arguments recorded as %s, want the secret redacted and the rest kept", allowed.Arguments)
+	}
+	if denied.Decision != models.AuditDeny || !strings.Contains(denied.Reasons, "deny") {
+		t.Errorf("denied call recorded as %+v", denied)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		ev := g.auditEvent("echo")
+		if ev.Status != nil {
+			if *ev.Status != http.StatusOK || ev.DurationMicros == nil || ev.ResponseBytes == nil || *ev.ResponseBytes == 0 {
+				t.Errorf("outcome recorded as status %v, duration %v, bytes %v", *ev.Status, ev.DurationMicros, ev.ResponseBytes)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the allowed call's outcome was never recorded")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	chains, err := g.store.VerifyAuditChains(context.Background())
+	if err != nil || len(chains) != 1 || chains[0].Break != nil {
+		t.Errorf("audit chains: %+v, %v", chains, err)
+	}
+}
+
+// TestNoAuditNoCall: when the audit log cannot be written, calls are
+// refused and never reach the upstream (fail closed).
+func TestNoAuditNoCall(t *testing.T) {
+	g := newGateway(t)
+	route := g.route("Tools", "tools.localhost", openPolicy)
+	bearer, _ := g.token(route.From)
+	if err := g.audit.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	before := len(g.upstream.headers())
+	if status := g.call(route.From, bearer, "echo"); status != http.StatusServiceUnavailable {
+		t.Errorf("call with the audit log down: %d, want 503", status)
+	}
+	if len(g.upstream.headers()) != before {
+		t.Error("an unaudited call reached the upstream")
+	}
+}
+
+// auditEvent returns the newest audit event of a call to tool.
+func (g *gateway) auditEvent(tool string) *models.AuditEvent {
+	g.t.Helper()
+	// The console's audit queries come later; read the table directly.
+	db, err := sql.Open("sqlite3", g.dsn)
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	defer db.Close()
+	var id uint64
+	if err := db.QueryRow("SELECT id FROM audit_events WHERE tool = ? ORDER BY id DESC LIMIT 1", tool).Scan(&id); err != nil {
+		g.t.Fatalf("no audit event for %s: %v", tool, err)
+	}
+	ev, err := g.store.GetAuditEvent(context.Background(), id)
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	return ev
+}

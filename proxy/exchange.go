@@ -1,0 +1,208 @@
+package proxy
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/drawbridge/drawbridge/models"
+	"github.com/drawbridge/drawbridge/proxy/mcp"
+	"github.com/drawbridge/drawbridge/proxy/policy"
+	"github.com/drawbridge/drawbridge/proxy/token"
+)
+
+// AuditSink records what the gateway decides. proxy/audit's Writer is
+// one: RecordAll returns once the events are durable.
+type AuditSink interface {
+	RecordAll(ctx context.Context, evs []*models.AuditEvent) ([]uint64, error)
+	Outcome(o models.AuditOutcome)
+}
+
+// exchange is one authenticated request on its way through the gateway.
+type exchange struct {
+	e         *Engine
+	w         http.ResponseWriter
+	r         *http.Request
+	snap      *Snapshot
+	route     *Route
+	id        *Identity
+	in        policy.Input
+	start     time.Time
+	requestID string
+	toolsList []json.RawMessage // ids of tools/list requests, whose answers are filtered
+	events    []uint64          // audit events awaiting their outcome
+}
+
+// decide reads the request, decides it message by message, and records
+// the decisions before anything goes upstream. It reports whether the
+// request may be forwarded; if not, it has answered.
+func (x *exchange) decide() bool {
+	if x.r.Method != http.MethodPost {
+		// A GET stream or a DELETE of a session: no message to read, the
+		// policies decide on the HTTP method and path.
+		d := policy.Evaluate(x.route.Policies, &x.in)
+		return x.record([]mcp.Message{{}}, []policy.Decision{d}, d.Allow)
+	}
+	req, err := readBody(x.r, x.route.MaxRequestBytes)
+	if err != nil {
+		x.e.refuseUnreadable(x.w, x.route, err)
+		return false
+	}
+	var msgs []mcp.Message
+	var decisions []policy.Decision
+	allow := true
+	for _, m := range req.Messages {
+		if m.IsResponse {
+			continue // an answer to the server's own request: nothing to decide
+		}
+		x.in.MCPMethod, x.in.MCPTool, x.in.Arguments = m.Method, m.Tool, m.Arguments
+		d := policy.Evaluate(x.route.Policies, &x.in)
+		msgs, decisions = append(msgs, m), append(decisions, d)
+		allow = allow && d.Allow
+		if m.Method == "tools/list" && m.ID != nil {
+			x.toolsList = append(x.toolsList, m.ID)
+		}
+	}
+	return x.record(msgs, decisions, allow)
+}
+
+// record writes one audit event per message, and answers a denial. When
+// allow, the events must be durable before the request goes on: if they
+// cannot be written, the request is refused (fail closed).
+func (x *exchange) record(msgs []mcp.Message, decisions []policy.Decision, allow bool) bool {
+	var evs []*models.AuditEvent
+	if x.e.audit != nil {
+		evs = make([]*models.AuditEvent, len(msgs))
+		for i, m := range msgs {
+			evs[i] = x.event(m, decisions[i], allow)
+		}
+	}
+	if !allow {
+		if len(evs) > 0 {
+			if _, err := x.e.audit.RecordAll(x.r.Context(), evs); err != nil {
+				x.e.log.Error("proxy: audit a denial", "route", x.route.Name, "error", err)
+			}
+		}
+		x.deny(msgs, decisions)
+		return false
+	}
+	if len(evs) > 0 {
+		ids, err := x.e.audit.RecordAll(x.r.Context(), evs)
+		if err != nil {
+			x.e.log.Error("proxy: audit log unavailable; request refused", "route", x.route.Name, "error", err)
+			x.e.count(x.route, "error", http.StatusServiceUnavailable)
+			writeRPCError(x.w, http.StatusServiceUnavailable, errorBody(codeAuditDown,
+				"Drawbridge could not record this request in its audit log, so it was not sent."))
+			return false
+		}
+		x.events = ids
+	}
+	return true
+}
+
+// deny answers the first denied message, naming its id.
+func (x *exchange) deny(msgs []mcp.Message, decisions []policy.Decision) {
+	x.e.count(x.route, "deny", http.StatusForbidden)
+	for i, d := range decisions {
+		if d.Allow {
+			continue
+		}
+		m := msgs[i]
+		x.e.log.Info("proxy: denied", "route", x.route.Name, "user", x.in.Email, "method", m.Method, "tool", m.Tool, "reason", d.String())
+		writeRPCError(x.w, http.StatusForbidden, mcp.ErrorResponse(m.ID, codeForbidden, "Drawbridge policy denies "+describeCall(m), nil))
+		return
+	}
+}
+
+// event is the audit record of one message.
+func (x *exchange) event(m mcp.Message, d policy.Decision, allow bool) *models.AuditEvent {
+	ev := &models.AuditEvent{
+		At: x.start, Kind: models.AuditKindMCP, RequestID: x.requestID,
+		UserEmail: x.id.Email, ServiceAccount: x.id.ServiceAccount, ClientID: x.id.ClientID,
+		RouteID: &x.route.ID, RouteName: x.route.Name, HTTPMethod: x.r.Method, MCPMethod: m.Method, Tool: m.Tool,
+		Arguments: string(m.Arguments), Decision: models.AuditAllow, Reasons: reasonsJSON(d.Reasons),
+		ConfigVersion: x.snap.Version, SourceIP: x.in.SourceIP.String(),
+	}
+	if uid, err := strconv.ParseUint(x.id.UserID, 10, 64); err == nil {
+		u := uint(uid)
+		ev.UserID = &u
+	}
+	if !allow {
+		ev.Decision = models.AuditDeny
+	}
+	return ev
+}
+
+// forward sends the request upstream, streams the answer back, and
+// completes the audit events with the outcome.
+func (x *exchange) forward() {
+	x.e.metrics.overhead.WithLabelValues(x.route.Name).Observe(time.Since(x.start).Seconds())
+	st := &forwardState{route: x.route, input: x.in, toolsList: x.toolsList}
+	if x.e.asserter != nil {
+		var err error
+		st.assertion, err = x.e.asserter.Sign(token.Assertion{
+			Subject: x.id.UserID, Email: x.id.Email, Groups: x.id.Groups, Audience: x.route.From,
+			ServiceAccount: x.id.ServiceAccount, ClientID: x.id.ClientID,
+		})
+		if err != nil {
+			x.e.log.Error("proxy: sign assertion", "error", err)
+			writeRPCError(x.w, http.StatusInternalServerError, errorBody(codeUpstream, "Drawbridge could not sign the request."))
+			return
+		}
+	}
+	rec := &statusRecorder{ResponseWriter: x.w}
+	x.route.forward.proxy.ServeHTTP(rec, x.r.WithContext(withForwardState(x.r.Context(), st)))
+	x.e.count(x.route, "allow", rec.status())
+	for _, id := range x.events {
+		x.e.audit.Outcome(models.AuditOutcome{
+			ID: id, Status: rec.status(), Duration: time.Since(x.start), ResponseBytes: rec.bytes, At: time.Now(),
+		})
+	}
+}
+
+// reasonsJSON encodes the reasons of a decision for the audit log. The
+// value an mcp_argument rule matched is left out: it is an argument, and
+// arguments are stored redacted.
+func reasonsJSON(reasons []policy.Reason) string {
+	type reason struct {
+		Policy    string `json:"policy,omitempty"`
+		Block     string `json:"block"`
+		Rule      string `json:"rule,omitempty"`
+		Criterion string `json:"criterion,omitempty"`
+		Matched   string `json:"matched,omitempty"`
+	}
+	out := make([]reason, len(reasons))
+	for i, r := range reasons {
+		out[i] = reason{Policy: r.Policy, Block: r.Block, Rule: r.Rule, Criterion: r.Criterion, Matched: r.Matched}
+		if strings.HasPrefix(r.Criterion, "mcp_argument/") {
+			out[i].Matched = ""
+		}
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return "[]"
+	}
+	return string(b)
+}
+
+func describeCall(m mcp.Message) string {
+	if m.Tool != "" {
+		return "calling the tool " + m.Tool + "."
+	}
+	if m.Method == "" {
+		return "this request."
+	}
+	return m.Method + "."
+}
+
+// codeAuditDown is the JSON-RPC error code of a request refused because
+// it could not be audited.
+const codeAuditDown = -32004
+
+// newRequestID names a request in the audit log and the X-Request-Id
+// header: 128 random bits.
+func newRequestID() string { return rand.Text() }
