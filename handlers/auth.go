@@ -32,6 +32,8 @@ type Auth struct {
 	Accounts      *Throttle // failures per email
 	Addresses     *Throttle // failures per client IP
 	Logger        *slog.Logger
+	// Audit records sign-ins and refused attempts; nil records nothing.
+	Audit Auditor
 }
 
 // NewAuth builds the sign-in handlers. Five failures per account or thirty
@@ -98,6 +100,8 @@ func (h *Auth) Login(c echo.Context) error {
 func (h *Auth) fail(c echo.Context, email, ip, next string) error {
 	h.Accounts.Fail(email)
 	h.Addresses.Fail(ip)
+	audit(c, h.Audit, h.Logger, &models.AuditEvent{Kind: models.AuditKindSignIn, UserEmail: email, Decision: models.AuditDeny},
+		"wrong email or password")
 	h.Logger.Info("sign-in failed", "email", email, "ip", ip)
 	return h.renderLogin(c, http.StatusUnauthorized, msgBadCredentials, email, next)
 }
@@ -119,6 +123,8 @@ func (h *Auth) complete(c echo.Context, u *models.User, next string) error {
 		return err
 	}
 	h.Logger.Info("signed in", "user", u.Email, "provider", u.Provider, "ip", c.RealIP())
+	uid, email := userRef(u)
+	audit(c, h.Audit, h.Logger, &models.AuditEvent{Kind: models.AuditKindSignIn, UserID: uid, UserEmail: email}, "signed in with "+u.Provider)
 	return c.Redirect(http.StatusSeeOther, landing(u, next))
 }
 

@@ -36,13 +36,24 @@ func (s *OAuthServer) Consent(c echo.Context) error {
 			return err
 		}
 		s.Logger.Info("oauth: consent granted", "user", u.Email, "client_id", a.client.ClientID, "resource", a.route.From)
+		s.auditConsent(c, a, u, models.AuditAllow, "allowed "+clientLabel(a.client)+" on "+a.route.Name)
 		return s.issueCode(c, a, u)
 	case "deny":
 		s.Logger.Info("oauth: consent denied", "user", u.Email, "client_id", a.client.ClientID, "resource", a.route.From)
+		s.auditConsent(c, a, u, models.AuditDeny, "denied "+clientLabel(a.client)+" on "+a.route.Name)
 		return s.redirectError(c, a.params, oauthErr(oauthAccessDenied, "the user did not allow access"))
 	default:
 		return echo.NewHTTPError(http.StatusBadRequest, "Choose Allow or Deny.")
 	}
+}
+
+// auditConsent records the user's answer on the consent page.
+func (s *OAuthServer) auditConsent(c echo.Context, a *authorization, u *models.User, decision, detail string) {
+	uid, email := userRef(u)
+	audit(c, s.Audit, s.Logger, &models.AuditEvent{
+		Kind: models.AuditKindConsent, UserID: uid, UserEmail: email, ClientID: a.client.ClientID,
+		RouteID: &a.route.ID, RouteName: a.route.Name, Decision: decision,
+	}, detail)
 }
 
 // consentProps describes the request to the user: who asks, where the

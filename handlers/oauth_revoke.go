@@ -35,6 +35,8 @@ func (s *OAuthServer) Revoke(c echo.Context) error {
 	}
 	if revoked {
 		s.Logger.Info("oauth: token revoked by its client", "client_id", client.ClientID)
+		audit(c, s.Audit, s.Logger, &models.AuditEvent{Kind: models.AuditKindRevocation, ClientID: client.ClientID},
+			"the client revoked one of its tokens")
 	}
 	return writeOAuthJSON(c, http.StatusOK, struct{}{})
 }

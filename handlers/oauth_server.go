@@ -68,6 +68,8 @@ type OAuthServer struct {
 	RefreshTokenTTL time.Duration
 	Logger          *slog.Logger
 	Now             func() time.Time
+	// Audit records consents, tokens issued and revoked, and refusals.
+	Audit Auditor
 }
 
 func (s *OAuthServer) now() time.Time {

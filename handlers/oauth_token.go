@@ -45,6 +45,8 @@ func (s *OAuthServer) Token(c echo.Context) error {
 	}
 	client, e := s.authenticateClient(c, form)
 	if e != nil {
+		audit(c, s.Audit, s.Logger, &models.AuditEvent{Kind: models.AuditKindRefused, ClientID: form.Get("client_id"), Decision: models.AuditDeny},
+			"token request: "+e.Code+": "+e.Description)
 		return writeOAuthError(c, e)
 	}
 	grantType := form.Get("grant_type")
@@ -65,6 +67,8 @@ func (s *OAuthServer) Token(c echo.Context) error {
 	}
 	if e != nil {
 		s.Logger.Info("oauth: token request refused", "client_id", client.ClientID, "grant_type", grantType, "error", e.Code, "reason", e.Description)
+		audit(c, s.Audit, s.Logger, &models.AuditEvent{Kind: models.AuditKindRefused, ClientID: client.ClientID, Decision: models.AuditDeny},
+			grantType+": "+e.Code+": "+e.Description)
 		return writeOAuthError(c, e)
 	}
 	resp, err := s.issueTokens(c, g)
@@ -75,6 +79,8 @@ func (s *OAuthServer) Token(c echo.Context) error {
 		}
 		return err
 	}
+	audit(c, s.Audit, s.Logger, &models.AuditEvent{Kind: models.AuditKindToken, UserID: &g.userID, ClientID: client.ClientID},
+		"access token issued by the "+grantType+" grant, for "+g.resource)
 	if err := s.Store.TouchOAuthClient(c.Request().Context(), client.ClientID, s.now()); err != nil {
 		s.Logger.Warn("oauth: record client use", "client_id", client.ClientID, "error", err)
 	}

@@ -272,3 +272,37 @@ func TestJWKSVerifiesAccessTokens(t *testing.T) {
 		t.Error("the JWKS publishes a private key")
 	}
 }
+
+// TestAuthorizationServerIsAudited: sign-ins, consents, tokens,
+// revocations and refusals all land in the audit log.
+func TestAuthorizationServerIsAudited(t *testing.T) {
+	app := newTestApp(t)
+	app.user(t, "ada@example.com", false)
+	route := app.mcpRoute(t, "GitHub", "http://github.localhost:8080")
+	client := app.client(t, "Claude Code", models.AuthMethodNone)
+	b := app.browser(t)
+	if resp, _ := b.post("/login", url.Values{"email": {"ada@example.com"}, "password": {"wrong"}}); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("wrong password: %d", resp.StatusCode)
+	}
+	b.login("ada@example.com")
+	code, p := b.codeFor(client, route.From)
+	tok := app.exchange(t, client, code, p)
+	app.exchange(t, client, code, p) // replayed: refused
+	app.postAs(t, "/oauth/revoke", client, url.Values{"token": {tok.RefreshToken}})
+
+	var got []string
+	for id := uint64(1); ; id++ {
+		ev, err := app.Store.GetAuditEvent(context.Background(), id)
+		if err != nil {
+			break
+		}
+		got = append(got, ev.Kind+":"+ev.Decision)
+		if ev.Kind != models.AuditKindSignIn && ev.ClientID != client.ID {
+			t.Errorf("%s event names client %q", ev.Kind, ev.ClientID)
+		}
+	}
+	want := []string{"sign_in:deny", "sign_in:allow", "consent:allow", "token:allow", "refused:deny", "revocation:allow"}
+	if !slices.Equal(got, want) {
+		t.Errorf("audit log holds %v, want %v", got, want)
+	}
+}

@@ -41,6 +41,7 @@ func routes(e *echo.Echo, d Deps, m *metrics, base handlers.Base, sessions *Sess
 	// Sign-in: local accounts and OIDC providers.
 	auth := handlers.NewAuth(base, d.Store, d.Config.Identity.LocalAccountsEnabled(),
 		loginProviders(d.Config), d.Config.IsAdminEmail, d.Logger)
+	auth.Audit = d.auditor
 	oidc := &handlers.OIDC{Auth: auth, Users: d.Store, Providers: oidcProviders(d.Config), Client: d.OIDCClient}
 	browser.GET("/login", auth.ShowLogin)
 	browser.POST("/login", auth.Login)
@@ -56,6 +57,7 @@ func routes(e *echo.Echo, d Deps, m *metrics, base handlers.Base, sessions *Sess
 		Base: base, Store: d.Store, Issuer: d.tokens.issuer, Verifier: d.tokens.verifier, Keys: d.tokens.keys,
 		IssuerURL: d.Config.ConsoleBase(), MetadataClients: d.metadataClients,
 		AccessTokenTTL: d.Config.OAuth.AccessTokenTTL, RefreshTokenTTL: d.Config.OAuth.RefreshTokenTTL, Logger: d.Logger,
+		Audit: d.auditor,
 	}
 	e.GET("/.well-known/oauth-authorization-server", oauth.ShowMetadata)
 	e.GET("/.well-known/openid-configuration", oauth.ShowMetadata)

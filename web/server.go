@@ -42,6 +42,7 @@ type Deps struct {
 	tokens          *tokenKit
 	metadataClients *handlers.MetadataClients
 	engine          *proxy.Engine
+	auditor         *audit.Writer
 }
 
 // Server is the assembled HTTP handler.
@@ -71,6 +72,7 @@ func New(d Deps) (*Server, error) {
 	d.metadataClients = handlers.NewMetadataClients(d.Store, d.Config.OAuth.AllowPrivateClientMetadata)
 	m := newMetrics()
 	auditor := audit.New(d.Store, audit.Options{Logger: d.Logger, Metrics: m.registry})
+	d.auditor = auditor
 	d.engine = proxy.New(proxy.Options{
 		Store: d.Store, Verifier: d.tokens.verifier, Asserter: d.tokens.asserter, IssuerURL: d.Config.ConsoleBase(),
 		Transport: d.UpstreamTransport, Logger: d.Logger, Metrics: m.registry, Audit: auditor,
