@@ -1,7 +1,9 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
+	"net/url"
 
 	"github.com/labstack/echo/v4"
 )
@@ -33,11 +35,24 @@ var clientAuthMethods = []string{"none", "client_secret_basic", "client_secret_p
 // registration endpoint is left out while registration is turned off, and
 // the metadata document flag follows its setting.
 func (s *OAuthServer) ShowMetadata(c echo.Context) error {
-	settings, err := s.Store.GetSettings(c.Request().Context())
+	m, err := s.Metadata(c.Request().Context(), "")
 	if err != nil {
 		return err
 	}
-	m := ServerMetadata{
+	return publicJSON(c, m)
+}
+
+// Metadata is the authorization server metadata. With a resource, it is
+// the document a route host serves to clients of the 2025-03-26 MCP
+// revision, which look for it on the MCP server's own origin and send no
+// resource indicator: its authorization endpoint carries the route's
+// resource for them.
+func (s *OAuthServer) Metadata(ctx context.Context, resource string) (*ServerMetadata, error) {
+	settings, err := s.Store.GetSettings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m := &ServerMetadata{
 		Issuer:                                 s.IssuerURL,
 		AuthorizationEndpoint:                  s.endpoint("/oauth/authorize"),
 		TokenEndpoint:                          s.endpoint("/oauth/token"),
@@ -53,10 +68,13 @@ func (s *OAuthServer) ShowMetadata(c echo.Context) error {
 		AuthorizationResponseISSParameter:      true,
 		ClientIDMetadataDocumentSupported:      settings.MetadataDocumentsEnabled && s.MetadataClients != nil,
 	}
+	if resource != "" {
+		m.AuthorizationEndpoint += "?" + url.Values{"resource": {resource}}.Encode()
+	}
 	if settings.RegistrationEnabled {
 		m.RegistrationEndpoint = s.endpoint("/oauth/register")
 	}
-	return publicJSON(c, m)
+	return m, nil
 }
 
 // ShowJWKS serves the public keys that verify what Drawbridge signs, the

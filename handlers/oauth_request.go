@@ -51,6 +51,11 @@ var authorizeParamNames = []string{
 // two parts of a system, and we would not know which one the user saw.
 func readAuthorizeParams(v url.Values) (authorizeParams, string) {
 	for _, name := range authorizeParamNames {
+		if name == "resource" && allSame(v[name]) {
+			// One resource, said twice: a 2025-03-26 client whose
+			// authorization endpoint already carried it, say.
+			continue
+		}
 		if len(v[name]) > 1 {
 			if name == "resource" {
 				return authorizeParams{}, "send one resource per request: a token here is bound to one MCP server"
@@ -68,6 +73,16 @@ func readAuthorizeParams(v url.Values) (authorizeParams, string) {
 		CodeChallengeMethod: v.Get("code_challenge_method"),
 		Resource:            v.Get("resource"),
 	}, ""
+}
+
+// allSame reports whether every value in vs is the same.
+func allSame(vs []string) bool {
+	for _, v := range vs {
+		if v != vs[0] {
+			return false
+		}
+	}
+	return true
 }
 
 // values are p as form fields, for the consent form to post back.

@@ -52,6 +52,9 @@ type Engine struct {
 	wake    chan struct{} // a reload is wanted
 	mu      sync.Mutex    // serialises reloads
 	lastErr atomic.Pointer[reloadError]
+	// serverMetadata makes the authorization server metadata route hosts
+	// serve to 2025-03-26 clients.
+	serverMetadata atomic.Pointer[func(ctx context.Context, resource string) ([]byte, error)]
 }
 
 // reloadError is the last failed build, kept until a build succeeds.

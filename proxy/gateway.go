@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -20,9 +21,16 @@ type resourceMetadata struct {
 	ResourceName           string   `json:"resource_name,omitempty"`
 }
 
+// wellKnownServer is where clients of the 2025-03-26 MCP revision look for
+// the authorization server: on the MCP server's own origin.
+const wellKnownServer = "/.well-known/oauth-authorization-server"
+
 // serveWellKnown answers the gateway's /.well-known/ paths on a route
 // host. It reports whether path was one of them.
 func (e *Engine) serveWellKnown(w http.ResponseWriter, r *http.Request, snap *Snapshot, host, path string) bool {
+	if path == wellKnownServer {
+		return e.serveServerMetadata(w, r, snap, host)
+	}
 	suffix, ok := strings.CutPrefix(path, wellKnownResource)
 	if !ok || (suffix != "" && suffix[0] != '/') {
 		return false
@@ -56,6 +64,51 @@ func (e *Engine) serveWellKnown(w http.ResponseWriter, r *http.Request, snap *Sn
 	h.Set("Cache-Control", "public, max-age=60")
 	_, _ = w.Write(body)
 	return true
+}
+
+// serveServerMetadata answers an older client looking for the
+// authorization server on the route's origin: the console's metadata,
+// with the route's resource carried by the authorization endpoint, since
+// such clients send no resource indicator. A host with several MCP routes
+// answers for the one at its root.
+func (e *Engine) serveServerMetadata(w http.ResponseWriter, r *http.Request, snap *Snapshot, host string) bool {
+	var route *Route
+	var mcpRoutes int
+	for _, rt := range snap.byHost[host] {
+		if isMCP(rt.Kind) {
+			mcpRoutes++
+			if route == nil || rt.Prefix == "" {
+				route = rt
+			}
+		}
+	}
+	if mcpRoutes > 1 && route.Prefix != "" {
+		route = nil
+	}
+	fn := e.serverMetadata.Load()
+	if route == nil || fn == nil || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
+		http.Error(w, "No authorization server is described at this address.", http.StatusNotFound)
+		return true
+	}
+	body, err := (*fn)(r.Context(), route.From)
+	if err != nil {
+		e.log.Error("proxy: authorization server metadata", "error", err)
+		http.Error(w, "The authorization server metadata is unavailable.", http.StatusInternalServerError)
+		return true
+	}
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "public, max-age=60")
+	_, _ = w.Write(body)
+	return true
+}
+
+// SetServerMetadata gives the engine the authorization server's metadata
+// for a resource, which route hosts serve to older clients. Call it once
+// the authorization server is built.
+func (e *Engine) SetServerMetadata(fn func(ctx context.Context, resource string) ([]byte, error)) {
+	e.serverMetadata.Store(&fn)
 }
 
 // errorBody is a JSON-RPC error reply that answers no particular request.

@@ -306,3 +306,49 @@ func TestAuthorizationServerIsAudited(t *testing.T) {
 		t.Errorf("audit log holds %v, want %v", got, want)
 	}
 }
+
+// TestClientsOfTheFirstRevision: a 2025-03-26 client looks for the
+// authorization server on the MCP server's own origin and sends no
+// resource indicator; the route host's metadata carries the resource in
+// its authorization endpoint, and the token is bound to the route.
+func TestClientsOfTheFirstRevision(t *testing.T) {
+	app := newTestApp(t)
+	app.user(t, "ada@example.com", false)
+	route := app.mcpRoute(t, "GitHub", "http://github.localhost:8080")
+	client := app.client(t, "Old client", models.AuthMethodNone)
+	req, _ := http.NewRequest(http.MethodGet, app.URL+"/.well-known/oauth-authorization-server", nil)
+	req.Host = "github.localhost:8080"
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var meta struct {
+		Issuer                string `json:"issuer"`
+		AuthorizationEndpoint string `json:"authorization_endpoint"`
+		TokenEndpoint         string `json:"token_endpoint"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&meta)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("route host metadata: %d %v", resp.StatusCode, err)
+	}
+	endpoint, err := url.Parse(meta.AuthorizationEndpoint)
+	if err != nil || endpoint.Query().Get("resource") != route.From || meta.TokenEndpoint != app.URL+"/oauth/token" {
+		t.Fatalf("route host metadata %+v", meta)
+	}
+
+	b := app.browser(t)
+	b.login("ada@example.com")
+	p := newPKCE()
+	q := endpoint.Query() // the client keeps the endpoint's query and adds its own
+	for k, v := range authorizeQuery(client, p, "") {
+		if k != "resource" {
+			q[k] = v
+		}
+	}
+	loc := b.consent(q)
+	tok := app.exchange(t, client, loc.Query().Get("code"), p)
+	if _, err := app.verify(t, tok.AccessToken, route.From); err != nil {
+		t.Errorf("the old client's token does not work on its route: %v", err)
+	}
+}

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 
@@ -59,6 +61,13 @@ func routes(e *echo.Echo, d Deps, m *metrics, base handlers.Base, sessions *Sess
 		AccessTokenTTL: d.Config.OAuth.AccessTokenTTL, RefreshTokenTTL: d.Config.OAuth.RefreshTokenTTL, Logger: d.Logger,
 		Audit: d.auditor,
 	}
+	d.engine.SetServerMetadata(func(ctx context.Context, resource string) ([]byte, error) {
+		m, err := oauth.Metadata(ctx, resource)
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(m)
+	})
 	e.GET("/.well-known/oauth-authorization-server", oauth.ShowMetadata)
 	e.GET("/.well-known/openid-configuration", oauth.ShowMetadata)
 	e.GET("/.well-known/jwks.json", oauth.ShowJWKS)
