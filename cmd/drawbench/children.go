@@ -159,6 +159,17 @@ func (cs *children) add(c *child) *child {
 	return c
 }
 
+// groups are the process groups of the children still running.
+func (cs *children) groups() map[int]bool {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	out := make(map[int]bool, len(cs.list))
+	for _, c := range cs.list {
+		out[c.pid()] = true
+	}
+	return out
+}
+
 func (cs *children) stopAll() {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()

@@ -50,10 +50,10 @@ func runGateway(ctx context.Context, args []string, getenv func(string) string, 
 		return fmt.Errorf("gateway: --audit is on or off, not %q", *audit)
 	}
 	if *audit == "on" {
-		// AUDIT: proxy/audit's Writer has landed, but proxy.Options has no
+		// AUDIT: proxy/audit has its Writer, but proxy.Options has no
 		// field to give it to the engine yet. When it has, drop this block,
 		// and once the store is open below:
-		//	w := audit.New(store, audit.Options{Logger: logger})
+		//	w := audit.New(store, audit.Options{})
 		//	defer w.Close(context.WithoutCancel(ctx)) // runs after the server stops
 		// and pass w in proxy.Options. Until then this gateway reports
 		// itself unavailable, and the report prints the audit-on rows and
@@ -96,8 +96,9 @@ func runGateway(ctx context.Context, args []string, getenv func(string) string, 
 	}
 	store.OnChange(engine.Changed)
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go engine.Run(ctx)
+	ran := make(chan struct{})
+	go func() { engine.Run(ctx); close(ran) }()
+	defer func() { cancel(); <-ran }() // before the store closes
 
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)

@@ -46,9 +46,8 @@ type roundResult struct {
 	// CPU time used during the round by the proxy, the upstream and this
 	// process, which is the load generator.
 	proxyCPU, upstreamCPU, loadCPU time.Duration
-	// otherCPU is what the machine's cores spent on anything else (other
-	// people's work, the kernel's housekeeping), and steal the time the
-	// hypervisor ran other machines instead: both are noise.
+	// otherCPU is what other processes used (other people's work), and
+	// steal the time the hypervisor ran other machines instead: noise.
 	otherCPU, steal time.Duration
 }
 
@@ -91,9 +90,9 @@ func prime(ctx context.Context, t *target, w *workload) error {
 // runRound sends w to t from conc workers, each one request after the
 // other on its own kept-alive connection, for dur. Every answer is
 // checked; a single failure fails the round.
-func runRound(ctx context.Context, t *target, w *workload, upstream *child, conc int, dur time.Duration) (roundResult, error) {
+func runRound(ctx context.Context, t *target, w *workload, m meter, conc int, dur time.Duration) (roundResult, error) {
 	ep, expect := t.endpoints[w.route], t.expect[w.name]
-	before, err := snapshotCPU(t, upstream)
+	before, err := m.snapshot(t)
 	if err != nil {
 		return roundResult{}, err
 	}
@@ -135,7 +134,7 @@ func runRound(ctx context.Context, t *target, w *workload, upstream *child, conc
 	if err := ctx.Err(); err != nil {
 		return roundResult{}, err
 	}
-	after, err := snapshotCPU(t, upstream)
+	after, err := m.snapshot(t)
 	if err != nil {
 		return roundResult{}, err
 	}
@@ -151,15 +150,24 @@ func runRound(ctx context.Context, t *target, w *workload, upstream *child, conc
 		requests: len(all), elapsed: elapsed,
 		p50: percentile(all, 0.50), p99: percentile(all, 0.99),
 		proxyCPU: after.proxy - before.proxy, upstreamCPU: after.upstream - before.upstream, loadCPU: after.load - before.load,
-		otherCPU: max(0, (after.busy-before.busy)-(after.proxy-before.proxy)-(after.upstream-before.upstream)-(after.load-before.load)),
+		otherCPU: foreignDelta(before.foreign, after.foreign),
 		steal:    after.steal - before.steal,
 	}, nil
 }
 
-// cpuSnapshot is the CPU time used so far by each party to a round.
-type cpuSnapshot struct{ proxy, upstream, load, busy, steal time.Duration }
+// meter reads the CPU time of the parties to a round, and of the rest.
+type meter struct {
+	upstream *child
+	kids     *children // every process the benchmark started
+}
 
-func snapshotCPU(t *target, upstream *child) (cpuSnapshot, error) {
+// cpuSnapshot is the CPU time used so far by each party to a round.
+type cpuSnapshot struct {
+	proxy, upstream, load, steal time.Duration
+	foreign                      map[int]time.Duration
+}
+
+func (m meter) snapshot(t *target) (cpuSnapshot, error) {
 	var s cpuSnapshot
 	if t.proxy != nil {
 		u, err := t.proxy.usage()
@@ -168,13 +176,13 @@ func snapshotCPU(t *target, upstream *child) (cpuSnapshot, error) {
 		}
 		s.proxy = u.cpu
 	}
-	u, err := upstream.usage()
+	u, err := m.upstream.usage()
 	if err != nil {
 		return s, fmt.Errorf("upstream: %w", err)
 	}
 	s.upstream = u.cpu
 	s.load = selfCPU()
-	s.busy, s.steal = machineCPU()
+	s.foreign, s.steal = foreignCPU(m.kids.groups()), stealTime()
 	return s, nil
 }
 

@@ -16,12 +16,13 @@ import (
 func (b *bench) runSeries(ctx context.Context, targets []*target, w *workload, conc int) error {
 	b.progress("%s at concurrency %d: %d rounds of %s on %d targets", w.name, conc, b.cfg.Rounds, b.cfg.Duration, len(targets))
 	s := &series{workload: w.name, conc: conc, targets: targets, rounds: map[string][]roundResult{}}
+	m := meter{upstream: b.upstream, kids: &b.kids}
 	for _, t := range targets {
 		if err := prime(ctx, t, w); err != nil {
 			return err
 		}
 		if b.cfg.Warmup > 0 {
-			if _, err := runRound(ctx, t, w, b.upstream, conc, b.cfg.Warmup); err != nil {
+			if _, err := runRound(ctx, t, w, m, conc, b.cfg.Warmup); err != nil {
 				return fmt.Errorf("warm-up: %w", err)
 			}
 		}
@@ -37,7 +38,7 @@ func (b *bench) runSeries(ctx context.Context, targets []*target, w *workload, c
 	for r := range b.cfg.Rounds {
 		for i := range targets {
 			t := targets[(r+i)%len(targets)]
-			res, err := runRound(ctx, t, w, b.upstream, conc, b.cfg.Duration)
+			res, err := runRound(ctx, t, w, m, conc, b.cfg.Duration)
 			if err != nil {
 				return fmt.Errorf("round %d: %w", r+1, err)
 			}

@@ -90,24 +90,59 @@ func parseStat(b []byte) (procStat, error) {
 	return procStat{pgrp: int(pgrp), ticks: utime + stime, rssPages: rss}, nil
 }
 
-// machineCPU is the CPU time every core has spent busy since boot, and
-// the time the hypervisor gave to other machines while we waited (steal).
-func machineCPU() (busy, steal time.Duration) {
+// foreignCPU is, by PID, the CPU time used so far by every process
+// outside the process groups in ours and this process: the machine's
+// other work, which disturbs a round. It misses processes that both start
+// and end within a round, so it is a floor. (Neither /proc/stat's totals,
+// which a VM samples differently from the processes' own times, nor the
+// times of ended children, which count a child's whole life when it ends,
+// can be set against the processes' times without counting too much.)
+func foreignCPU(ours map[int]bool) map[int]time.Duration {
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	self := os.Getpid()
+	out := make(map[int]time.Duration, len(stats))
+	for _, path := range stats {
+		pid, err := strconv.Atoi(filepath.Base(filepath.Dir(path)))
+		if err != nil || pid == self {
+			continue
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			continue
+		}
+		st, err := parseStat(b)
+		if err != nil || ours[st.pgrp] {
+			continue
+		}
+		out[pid] = time.Duration(st.ticks) * clockTick
+	}
+	return out
+}
+
+// foreignDelta is what the processes of after used since before; a process
+// new since before counts whole.
+func foreignDelta(before, after map[int]time.Duration) time.Duration {
+	var d time.Duration
+	for pid, t := range after {
+		d += max(0, t-before[pid])
+	}
+	return d
+}
+
+// stealTime is the time the hypervisor has given other machines while
+// this one's cores wanted to run, since boot.
+func stealTime() time.Duration {
 	b, err := os.ReadFile("/proc/stat")
 	if err != nil {
-		return 0, 0
+		return 0
 	}
 	line, _, _ := bytes.Cut(b, []byte("\n"))
 	f := bytes.Fields(line) // cpu user nice system idle iowait irq softirq steal …
 	if len(f) < 9 || string(f[0]) != "cpu" {
-		return 0, 0
+		return 0
 	}
-	var ticks [8]int64
-	for i := range ticks {
-		ticks[i], _ = strconv.ParseInt(string(f[i+1]), 10, 64)
-	}
-	user, nice, system, irq, softirq := ticks[0], ticks[1], ticks[2], ticks[5], ticks[6]
-	return time.Duration(user+nice+system+irq+softirq) * clockTick, time.Duration(ticks[7]) * clockTick
+	steal, _ := strconv.ParseInt(string(f[8]), 10, 64)
+	return time.Duration(steal) * clockTick
 }
 
 // loadAverage is /proc/loadavg's first three fields: how busy the

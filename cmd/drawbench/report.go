@@ -150,7 +150,7 @@ func (r *report) markdown() string {
 	if len(r.series) > 0 {
 		p("\n## Throughput and latency\n\n")
 		p("CPU columns are per request: the proxy process (all its processes for nginx), the upstream, and the load generator (this process). ")
-		p("Other CPU is the share of the machine's cores busy with anything else, or stolen by the hypervisor, during the rounds: noise. ")
+		p("Other CPU is the share of the machine's cores that other processes used (at least: processes that start and end within a round are missed), or the hypervisor stole, during the rounds: noise. ")
 		p("CPU-bound req/s ÷ plain is the plain proxy's CPU per request, every party's summed, over the target's: what req/s ÷ plain would be at saturation on a machine doing nothing else.\n\n")
 		p("| workload | conc. | target | req/s | p50 µs | p99 µs | proxy CPU µs/req | upstream CPU µs/req | load gen CPU µs/req | other CPU | req/s ÷ plain | CPU-bound req/s ÷ plain | req/s ÷ direct | p50 − plain µs | p99 − plain µs | proxy CPU ÷ plain |\n")
 		p("|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")

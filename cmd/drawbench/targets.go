@@ -45,7 +45,7 @@ func (r *report) checks() []string {
 	}
 
 	if share := r.otherShare(); share > noisyShare {
-		out = append(out, fmt.Sprintf("**WARNING** — other work took %s of the machine's CPU during the rounds (median): with that much noise the ratios are unreliable, so run again on a quiet machine before trusting a PASS or a MISS", percent(share)))
+		out = append(out, fmt.Sprintf("**WARNING** — other processes took at least %s of the machine's CPU during the rounds (median): with that much noise the ratios are unreliable, so run again on a quiet machine before trusting a PASS or a MISS", percent(share)))
 	}
 	for _, g := range []struct {
 		name     string

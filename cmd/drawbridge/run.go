@@ -39,6 +39,7 @@ Usage:
                                  (--dry-run: only show the plan; --prune: delete what FILE omits)
   drawbridge export [-o FILE]    write the routes, policies and apps as a file apply reads
   drawbridge keys <command>      manage keys: list, rotate signing, rotate encryption, reencrypt
+  drawbridge audit verify        check the audit log's hash chains
   drawbridge demo-server         run only the demo MCP server on loopback
   drawbridge version             print the version
 
@@ -70,6 +71,8 @@ func run(ctx context.Context, args, environ []string, stdin io.Reader, stdout, s
 		err = exportCommand(ctx, args, env, sio)
 	case "keys":
 		err = keysCommand(ctx, args, env, sio)
+	case "audit":
+		err = auditCommand(ctx, args, env, sio)
 	case "demo-server":
 		err = demoServer(ctx, args, env, sio)
 	case "version":

@@ -1,0 +1,53 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/drawbridge/drawbridge/models"
+)
+
+func TestAuditVerify(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	ctx := context.Background()
+	verify := func() (string, error) {
+		var out, errOut bytes.Buffer
+		err := run(ctx, []string{"drawbridge", "audit", "verify", "--data-dir", dir}, nil, strings.NewReader(""), &out, &errOut)
+		return out.String(), err
+	}
+	if out, err := verify(); err != nil || !strings.Contains(out, "empty") {
+		t.Fatalf("empty log: %q, %v", out, err)
+	}
+	b, err := openBackend(ctx, configFlags{dataDir: dir}, environment{}, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := []*models.AuditEvent{
+		{Kind: models.AuditKindMCP, MCPMethod: "tools/call", Tool: "echo", Arguments: `{"text":"a"}`, Decision: models.AuditAllow, Reasons: "[]"},
+		{Kind: models.AuditKindMCP, MCPMethod: "tools/call", Tool: "echo", Arguments: `{"text":"b"}`, Decision: models.AuditAllow, Reasons: "[]"},
+	}
+	if err := b.store.AppendAuditEvents(ctx, "test-writer", events); err != nil {
+		t.Fatal(err)
+	}
+	b.Close()
+	if out, err := verify(); err != nil || !strings.Contains(out, "intact") {
+		t.Fatalf("intact log: %q, %v", out, err)
+	}
+
+	db, err := sql.Open("sqlite3", filepath.Join(dir, databaseFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`UPDATE audit_events SET tool = 'admin_reset' WHERE id = ?`, events[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	out, err := verify()
+	if err == nil || !strings.Contains(out, "BROKEN") {
+		t.Errorf("a tampered event went unnoticed: %q, %v", out, err)
+	}
+}
