@@ -55,7 +55,7 @@ func (h *Authorizations) ListAuthorizations(c echo.Context) error {
 		return err
 	}
 	return Render(c, http.StatusOK, views.AuthorizationsPage(views.AuthorizationsProps{
-		Page:    h.Page(c, "Authorized apps", views.SectionPortal),
+		Page:    h.Page(c, "Authorized apps", views.SectionAuthorizations),
 		Section: section,
 	}))
 }

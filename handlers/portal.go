@@ -9,8 +9,7 @@ import (
 )
 
 // Portal is the page every signed-in user lands on: the MCP servers they
-// may use. Routes arrive with the console's routes work; until then it is
-// empty and says what to do next.
+// may use (filled in with Connect), and the apps acting for them.
 type Portal struct {
 	Base
 	// Authorizations lists the apps acting for the user.
@@ -23,8 +22,11 @@ func (h *Portal) ShowPortal(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return Render(c, http.StatusOK, views.PortalPage(views.PortalProps{
-		Page:           h.Page(c, "Your MCP servers", views.SectionPortal),
-		AuthorizedApps: &apps,
-	}))
+	props := views.PortalProps{Page: h.Page(c, "Your MCP servers", views.SectionPortal)}
+	// The portal lists authorized apps when there are some; the empty
+	// state lives on /authorizations, not under the servers' own.
+	if len(apps.Apps) > 0 {
+		props.AuthorizedApps = &apps
+	}
+	return Render(c, http.StatusOK, views.PortalPage(props))
 }

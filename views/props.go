@@ -8,6 +8,7 @@ import "time"
 // Sections of the console navigation. Page.Section names the active one.
 const (
 	SectionPortal          = "portal"
+	SectionAuthorizations  = "authorizations"
 	SectionDashboard       = "dashboard"
 	SectionRoutes          = "routes"
 	SectionPolicies        = "policies"

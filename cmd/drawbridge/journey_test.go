@@ -215,7 +215,7 @@ func TestPagesAtPhoneWidth(t *testing.T) {
 		{"phone", 390, 844, []chromedp.EmulateViewportOption{chromedp.EmulateMobile, chromedp.EmulateScale(2)}},
 		{"desktop", desktopWidth, desktopHeight, nil},
 	}
-	pages := []string{"/admin", "/admin/users", "/admin/users/new", "/admin/settings", "/admin/routes", "/"}
+	pages := []string{"/admin", "/admin/users", "/admin/users/new", "/admin/settings", "/admin/routes", "/admin/clients", "/authorizations", "/"}
 
 	signedIn := false
 	for _, vp := range viewports {
