@@ -12,6 +12,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/drawbridge/drawbridge/models"
 	"github.com/drawbridge/drawbridge/proxy"
 	"github.com/drawbridge/drawbridge/proxy/token"
 )
@@ -318,5 +319,34 @@ func (g *gateway) checkAssertion(h http.Header, audience string) {
 	}
 	if a.Email != g.user.Email || a.Audience != audience || len(a.Groups) != 1 || a.Groups[0] != "eng" {
 		g.t.Errorf("assertion says %+v", a)
+	}
+}
+
+// TestUpstreamDown: an upstream that cannot be reached is a 502 with a
+// JSON-RPC error naming the route, never a Go error string.
+func TestUpstreamDown(t *testing.T) {
+	g := newGateway(t)
+	ctx := context.Background()
+	p := &models.Policy{Name: "open", Source: openPolicy}
+	if err := g.store.CreatePolicy(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	route := &models.Route{Name: "Gone", From: g.routeURL("gone.localhost"), To: "http://127.0.0.1:1/mcp", Kind: models.KindMCPServer, Enabled: true}
+	if err := g.store.CreateRoute(ctx, route, []uint{p.ID}); err != nil {
+		t.Fatal(err)
+	}
+	g.waitVersion()
+	bearer, _ := g.token(route.From)
+	req, _ := http.NewRequest(http.MethodPost, route.From, strings.NewReader(`{"jsonrpc":"2.0","id":9,"method":"tools/list"}`))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := g.httpClient(bearer).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusBadGateway || !strings.Contains(string(body), `"error"`) || !strings.Contains(string(body), "Gone") ||
+		strings.Contains(string(body), "connection refused") {
+		t.Errorf("upstream down: %d %s", resp.StatusCode, body)
 	}
 }
