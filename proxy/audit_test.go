@@ -93,3 +93,30 @@ func (g *gateway) auditEvent(tool string) *models.AuditEvent {
 	}
 	return ev
 }
+
+// TestOutcomesTellFailedCallsApart: a tool call that fails inside the
+// tool is a 200 with isError; the audit log keeps that apart.
+func TestOutcomesTellFailedCallsApart(t *testing.T) {
+	g := newGateway(t)
+	route := g.route("Tools", "tools.localhost", openPolicy)
+	bearer, _ := g.token(route.From)
+	// text must be a string: the tool answers with isError set.
+	body := `{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"search","arguments":{"text":5}}}`
+	if status := g.rpc(route.From, bearer, body); status != http.StatusOK {
+		t.Fatalf("call: %d", status)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		ev := g.auditEvent("search")
+		if ev.Status != nil {
+			if ev.IsError == nil || !*ev.IsError {
+				t.Errorf("a failed tool call recorded with isError %v", ev.IsError)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no outcome recorded")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -159,7 +159,8 @@ func (x *exchange) forward() {
 	x.e.count(x.route, "allow", rec.status())
 	for _, id := range x.events {
 		x.e.audit.Outcome(models.AuditOutcome{
-			ID: id, Status: rec.status(), Duration: time.Since(x.start), ResponseBytes: rec.bytes, At: time.Now(),
+			ID: id, Status: rec.status(), RPCErrorCode: st.outcome.code, IsError: st.outcome.isError,
+			Duration: time.Since(x.start), ResponseBytes: rec.bytes, At: time.Now(),
 		})
 	}
 }

@@ -61,7 +61,7 @@ func (e *Engine) newForwarder(r *Route, timeout time.Duration) *forwarder {
 			}
 		},
 		Transport:      &headerTimeout{base: e.transport, timeout: timeout},
-		ModifyResponse: filterAnswer,
+		ModifyResponse: modifyAnswer,
 		ErrorHandler:   e.upstreamError(r),
 	}}
 }

@@ -18,6 +18,10 @@ import (
 // maxFilteredBody caps a JSON tools/list answer read whole for filtering.
 const maxFilteredBody = 16 << 20
 
+// maxInspectedAnswer is the largest JSON answer of known length read whole
+// for its outcome; larger ones stream through unread.
+const maxInspectedAnswer = 1 << 20
+
 // forwardState is what the answer's handling needs to know of the request.
 type forwardState struct {
 	route *Route
@@ -27,6 +31,8 @@ type forwardState struct {
 	toolsList []json.RawMessage
 	// assertion is the signed X-Drawbridge-Assertion to send upstream.
 	assertion string
+	// outcome is what the answer said, when it was read.
+	outcome rpcOutcome
 }
 
 type forwardKey struct{}
@@ -40,21 +46,21 @@ func forwardStateOf(ctx context.Context) *forwardState {
 	return s
 }
 
-// filterAnswer is the reverse proxy's ModifyResponse: tools/list answers,
-// JSON or a stream of events, lose the tools the caller may not call.
-func filterAnswer(resp *http.Response) error {
+// modifyAnswer is the reverse proxy's ModifyResponse. tools/list answers,
+// JSON or a stream of events, lose the tools the caller may not call; a
+// small JSON answer is read for its JSON-RPC error code or isError, for
+// the audit log.
+func modifyAnswer(resp *http.Response) error {
 	st := forwardStateOf(resp.Request.Context())
-	if st == nil || len(st.toolsList) == 0 {
+	if st == nil {
 		return nil
 	}
-	allow := st.toolAllowed()
-	filter := func(data []byte) ([]byte, error) {
-		out, _, err := mcp.FilterAnswer(data, st.toolsList, allow)
-		return out, err
-	}
 	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
-	switch mt {
-	case "text/event-stream":
+	switch {
+	case mt == "application/json" && (len(st.toolsList) > 0 || (resp.ContentLength >= 0 && resp.ContentLength <= maxInspectedAnswer)):
+		return st.readJSONAnswer(resp)
+	case mt == "text/event-stream" && len(st.toolsList) > 0:
+		filter := st.toolsListFilter()
 		pr, pw := io.Pipe()
 		src := resp.Body
 		go func() {
@@ -65,27 +71,43 @@ func filterAnswer(resp *http.Response) error {
 		resp.Body = pr
 		resp.Header.Del("Content-Length")
 		resp.ContentLength = -1
-	case "application/json":
-		body, err := io.ReadAll(io.LimitReader(resp.Body, maxFilteredBody+1))
-		resp.Body.Close()
-		if err != nil {
-			return err
-		}
-		if len(body) > maxFilteredBody {
-			return errors.New("tools/list answer larger than 16 MiB")
-		}
-		if body, err = filter(body); err != nil {
-			return fmt.Errorf("tools/list answer could not be filtered: %w", err)
-		}
-		resp.Body = io.NopCloser(bytes.NewReader(body))
-		resp.ContentLength = int64(len(body))
-		resp.Header.Set("Content-Length", strconv.Itoa(len(body)))
-	default:
-		if resp.StatusCode < 300 {
-			return fmt.Errorf("tools/list answered with content type %q", mt)
-		}
+	case len(st.toolsList) > 0 && resp.StatusCode < 300 && mt != "text/event-stream":
+		return fmt.Errorf("tools/list answered with content type %q", mt)
 	}
 	return nil
+}
+
+// readJSONAnswer reads a JSON answer whole, filters it if it answers a
+// tools/list, notes its outcome, and puts it back.
+func (st *forwardState) readJSONAnswer(resp *http.Response) error {
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxFilteredBody+1))
+	resp.Body.Close()
+	if err != nil {
+		return err
+	}
+	if len(body) > maxFilteredBody {
+		return errors.New("JSON answer larger than 16 MiB")
+	}
+	if len(st.toolsList) > 0 {
+		if body, err = st.toolsListFilter()(body); err != nil {
+			return fmt.Errorf("tools/list answer could not be filtered: %w", err)
+		}
+	}
+	st.outcome = answerOutcome(body)
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	resp.ContentLength = int64(len(body))
+	resp.Header.Set("Content-Length", strconv.Itoa(len(body)))
+	return nil
+}
+
+// toolsListFilter filters the tools/list answers among a JSON answer or
+// the data of one event.
+func (st *forwardState) toolsListFilter() func([]byte) ([]byte, error) {
+	allow := st.toolAllowed()
+	return func(data []byte) ([]byte, error) {
+		out, _, err := mcp.FilterAnswer(data, st.toolsList, allow)
+		return out, err
+	}
 }
 
 // toolAllowed decides, for each tool a list names, whether this caller
