@@ -2,7 +2,6 @@ package proxy
 
 import (
 	"bytes"
-	"encoding/json"
 	"io"
 	"net"
 	"net/http"
@@ -83,18 +82,6 @@ func (e *Engine) refuseUnreadable(w http.ResponseWriter, route *Route, err error
 	}
 	e.count(route, "invalid", me.Status)
 	mcp.WriteError(w, me)
-}
-
-// toolsListIDs returns the ids of the tools/list requests in req, whose
-// answers must be filtered.
-func toolsListIDs(req *mcp.Request) []json.RawMessage {
-	var ids []json.RawMessage
-	for _, m := range req.Messages {
-		if m.Method == "tools/list" && m.ID != nil {
-			ids = append(ids, m.ID)
-		}
-	}
-	return ids
 }
 
 func (e *Engine) count(route *Route, decision string, status int) {

@@ -107,14 +107,6 @@ func initials(v *Viewer) string {
 	return string(out)
 }
 
-// viewerLabel is the name to greet the viewer by.
-func viewerLabel(v *Viewer) string {
-	if v.Name != "" {
-		return v.Name
-	}
-	return v.Email
-}
-
 // isoTime is the machine-readable form used in <time datetime>.
 func isoTime(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
