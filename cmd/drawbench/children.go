@@ -32,8 +32,7 @@ type child struct {
 }
 
 // startSelf re-executes this program as a child and waits for its ready
-// line. A child that reports itself unavailable is stopped and returned
-// with ready.Unavailable set.
+// line.
 func startSelf(ctx context.Context, name string, env []string, stderr io.Writer, args ...string) (*child, error) {
 	exe, err := os.Executable()
 	if err != nil {
@@ -50,9 +49,6 @@ func startSelf(ctx context.Context, name string, env []string, stderr io.Writer,
 	if err != nil {
 		c.stop()
 		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	if c.ready.Unavailable != "" {
-		c.stop()
 	}
 	return c, nil
 }

@@ -40,12 +40,13 @@ func TestBenchmarkEndToEnd(t *testing.T) {
 		"| tools/call | 1 | " + nameDirect + " |",
 		"| tools/call | 4 | " + namePlain + " |",
 		"| tools/call | 4 | " + nameAuditOff + " |",
+		"| tools/call | 4 | " + nameAuditOn + " |",
 		"| tools/list, 20 tools | 1 | " + nameAuditOff + " |",
 		"| 20 | GET (listening stream) | " + nameAuditOff + " |",
 		"| 20 | POST tools/call (streamed answer) | " + namePlain + " |",
 		"| another process",
 		"| the gateway's own process",
-		"tools/list, 20 tools filtered to half",
+		"tools/list, 20 tools filtered to half, " + nameAuditOn,
 	} {
 		if !strings.Contains(report, want) {
 			t.Errorf("the report lacks %q:\n%s", want, report)

@@ -17,15 +17,20 @@ import (
 
 	"github.com/drawbridge/drawbridge/models"
 	"github.com/drawbridge/drawbridge/proxy"
+	"github.com/drawbridge/drawbridge/proxy/audit"
 	"github.com/drawbridge/drawbridge/proxy/token"
 )
+
+// assertionTTL is web's: how long an X-Drawbridge-Assertion is valid.
+const assertionTTL = 5 * time.Minute
 
 // cipherKeyEnv passes the store's cipher key from the parent, which opens
 // the same database to change the policy as another process would.
 const cipherKeyEnv = "DRAWBENCH_CIPHER_KEY"
 
-// runGateway is Drawbridge's engine over a fresh SQLite store holding one
-// user, one five-rule policy and three mcp_server routes to the upstream.
+// runGateway is Drawbridge's engine, wired as `drawbridge serve` wires it,
+// over a fresh SQLite store holding one user, one five-rule policy and
+// three mcp_server routes to the upstream.
 // It prints the routes' URLs and access tokens for the parent, or, with
 // --reload-test, measures how soon it obeys policy changes made in this
 // process and prints that instead.
@@ -33,7 +38,7 @@ func runGateway(ctx context.Context, args []string, getenv func(string) string, 
 	fs := flag.NewFlagSet("gateway", flag.ContinueOnError)
 	to := fs.String("to", "", "the upstream's base URL, http://host:port")
 	dir := fs.String("dir", "", "directory for the SQLite file (required)")
-	audit := fs.String("audit", "off", "durable audit: on or off")
+	auditOn := fs.String("audit", "off", "durable audit: on or off")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the serving to this file")
 	memProfile := fs.String("memprofile", "", "write an allocation profile to this file when stopping")
 	reloadTest := fs.Int("reload-test", 0, "measure this many in-process policy changes, print them as JSON and exit")
@@ -46,21 +51,9 @@ func runGateway(ctx context.Context, args []string, getenv func(string) string, 
 		return errors.New("gateway: --to must be an absolute URL")
 	case *dir == "":
 		return errors.New("gateway: --dir is required")
-	case *audit != "on" && *audit != "off":
-		return fmt.Errorf("gateway: --audit is on or off, not %q", *audit)
+	case *auditOn != "on" && *auditOn != "off":
+		return fmt.Errorf("gateway: --audit is on or off, not %q", *auditOn)
 	}
-	if *audit == "on" {
-		// AUDIT: proxy/audit has its Writer, but proxy.Options has no
-		// field to give it to the engine yet. When it has, drop this block,
-		// and once the store is open below:
-		//	w := audit.New(store, audit.Options{})
-		//	defer w.Close(context.WithoutCancel(ctx)) // runs after the server stops
-		// and pass w in proxy.Options. Until then this gateway reports
-		// itself unavailable, and the report prints the audit-on rows and
-		// targets as not measured.
-		return announce(stdout, ready{Unavailable: "durable audit (proxy/audit) is not in this build yet"})
-	}
-
 	cipher, err := benchCipher(getenv(cipherKeyEnv))
 	if err != nil {
 		return err
@@ -85,11 +78,27 @@ func runGateway(ctx context.Context, args []string, getenv func(string) string, 
 		return err
 	}
 
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	// As web.New wires it: assertions for the upstream, and, on, the
+	// durable audit writer, which commits every decision before the
+	// request is forwarded.
+	asserter, err := token.NewAsserter(keys, issuerURL, assertionTTL)
+	if err != nil {
+		return err
+	}
+	var sink proxy.AuditSink // a nil *audit.Writer would not be a nil sink
+	if *auditOn == "on" {
+		w := audit.New(store, audit.Options{Logger: logger})
+		defer w.Close(context.WithoutCancel(ctx)) // after the server has stopped
+		sink = w
+	}
 	engine := proxy.New(proxy.Options{
 		Store:     store,
 		Verifier:  token.NewVerifier(keys, issuerURL, token.VerifierOptions{}),
+		Asserter:  asserter,
 		IssuerURL: issuerURL,
-		Logger:    slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Logger:    logger,
+		Audit:     sink,
 	})
 	if err := engine.Reload(ctx); err != nil {
 		return err

@@ -5,15 +5,15 @@ import (
 	"errors"
 	"flag"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
-	"time"
+
+	"github.com/drawbridge/drawbridge/proxy"
 )
 
 // runPlainProxy is the baseline: httputil.ReverseProxy with Rewrite and
-// the gateway's transport tuning, and no check of any kind.
+// the gateway's transport, and no check of any kind.
 func runPlainProxy(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("plainproxy", flag.ContinueOnError)
 	to := fs.String("to", "", "the upstream's base URL, http://host:port")
@@ -29,7 +29,7 @@ func runPlainProxy(ctx context.Context, args []string, stdout, stderr io.Writer)
 			pr.SetURL(target) // also sets the upstream's own Host, as the gateway does
 			pr.SetXForwarded()
 		},
-		Transport: newTransport(),
+		Transport: proxy.NewTransport(), // the gateway's own: pooled and tuned alike
 		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, _ error) {
 			http.Error(w, "upstream failed", http.StatusBadGateway)
 		},
@@ -59,23 +59,4 @@ func fullDuplex(h http.Handler) http.Handler {
 		_ = http.NewResponseController(w).EnableFullDuplex()
 		h.ServeHTTP(w, r)
 	})
-}
-
-// newTransport copies proxy/forward.go's newTransport, which is not
-// exported, so that the baseline pools connections as the gateway does.
-// Keep the two in step.
-func newTransport() *http.Transport {
-	return &http.Transport{
-		Proxy: nil,
-		DialContext: (&net.Dialer{
-			Timeout:   10 * time.Second,
-			KeepAlive: 30 * time.Second,
-		}).DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          1024,
-		MaxIdleConnsPerHost:   256,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ExpectContinueTimeout: time.Second,
-	}
 }

@@ -56,7 +56,7 @@ func (r *report) note(format string, args ...any) {
 
 // summary is one target's medians in a series, and its ratios to the
 // plain proxy and to the upstream itself. A ratio is the median of the
-// ratios of the same round, whose targets ran minutes, not seconds, apart.
+// ratios within each round, whose targets ran seconds, not minutes, apart.
 type summary struct {
 	perSecond                  float64
 	p50, p99                   time.Duration
@@ -140,7 +140,8 @@ func (r *report) markdown() string {
 	p("- CPU: %s, %d cores; load average before the run: %s (the load generator and every process share these cores)\n", cpuModel(), runtime.NumCPU(), r.load)
 	p("- %d rounds of %s per target, targets alternating within each round; %s warm-up per target and concurrency\n", r.cfg.Rounds, r.cfg.Duration, r.cfg.Warmup)
 	p("- upstream: the official MCP Go SDK, stateless, JSON answers; protocol %s; every answer checked (status 200, a JSON-RPC result, no error)\n", protocolVersion)
-	p("- Drawbridge: access-token auth, a route with a five-rule policy, SQLite store; median of per-round ratios\n")
+	p("- Drawbridge wired as `drawbridge serve` wires it: access-token auth, X-Drawbridge-Assertion to the upstream, a route with a five-rule policy, SQLite store, durable audit off and on\n")
+	p("- every target receives the same requests, bearer token included; a ratio is the median of the ratios within each round\n")
 	for _, s := range r.skipped {
 		p("- %s\n", s)
 	}

@@ -23,9 +23,6 @@ type ready struct {
 	// another process.
 	DB       string `json:"db,omitempty"`
 	PolicyID uint   `json:"policy_id,omitempty"`
-	// Unavailable, when set, says why this child cannot run here; the
-	// parent reports it and skips the child.
-	Unavailable string `json:"unavailable,omitempty"`
 }
 
 // routeInfo is one route as a client reaches it through the gateway.
