@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -22,17 +23,20 @@ const auditInsertRows = 500
 
 // AppendAuditEvents inserts events in one transaction and returns once it
 // has committed. It assigns each event's Writer (writer), Seq, PrevHash,
-// Hash and ID, continuing writer's chain from its newest event, which it
-// reads inside the same transaction: SQLite's BEGIN IMMEDIATE holds the
-// write lock from that read on, so processes appending to one database
-// file, even under one writer name, cannot interleave inside a chain.
+// Hash and ID, continuing writer's chain from its newest event: the one
+// this process last appended, remembered, or, the first time and whenever
+// that turns out stale (another process appended under the same name, and
+// the unique (writer, seq) index refused the batch), the one read inside
+// the transaction. SQLite's BEGIN IMMEDIATE holds the write lock from that
+// read on, so processes appending to one database file, even under one
+// writer name, cannot interleave inside a chain.
 //
 // It normalizes the events first (see AuditEvent.Validate and normalize),
 // and refuses the whole batch if any of them is invalid. On error nothing
 // was stored, and the events' assigned fields mean nothing.
 //
-// The batch takes one multi-row INSERT per 500 events, and one read of the
-// chain's head: no statement per row.
+// The batch takes one multi-row INSERT per 500 events, prepared once and
+// kept: no statement per row.
 func (s *Store) AppendAuditEvents(ctx context.Context, writer string, events []*AuditEvent) error {
 	if len(events) == 0 {
 		return nil
@@ -46,10 +50,35 @@ func (s *Store) AppendAuditEvents(ctx context.Context, writer string, events []*
 			return fmt.Errorf("models: append audit events: event %d: %w", i, err)
 		}
 	}
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		seq, prev, err := auditHead(tx, writer)
-		if err != nil {
-			return err
+	_, _, cached := s.auditHeads.get(writer)
+	err := s.appendAuditBatch(ctx, writer, events, cached)
+	if err != nil && cached {
+		// The cached head was stale: another process writes under this
+		// writer's name, and the unique seq refused the batch. Read the
+		// head and try once more.
+		err = s.appendAuditBatch(ctx, writer, events, false)
+	}
+	if err != nil {
+		s.auditHeads.forget(writer)
+		for _, e := range events {
+			e.ID = 0
+		}
+		return fmt.Errorf("models: append %d audit events for %s: %w", len(events), writer, dbError(err))
+	}
+	return nil
+}
+
+// appendAuditBatch is one attempt of AppendAuditEvents: from the cached
+// head of writer's chain, or from the head read in the transaction.
+func (s *Store) appendAuditBatch(ctx context.Context, writer string, events []*AuditEvent, useCache bool) error {
+	var last auditHeadEntry
+	err := s.auditDB().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		seq, prev, ok := s.auditHeads.get(writer)
+		if !useCache || !ok {
+			var err error
+			if seq, prev, err = auditHead(tx, writer); err != nil {
+				return err
+			}
 		}
 		for _, e := range events {
 			seq++
@@ -62,15 +91,56 @@ func (s *Store) AppendAuditEvents(ctx context.Context, writer string, events []*
 				return err
 			}
 		}
+		last = auditHeadEntry{seq: seq, hash: prev}
 		return nil
 	})
-	if err != nil {
-		for _, e := range events {
-			e.ID = 0
-		}
-		return fmt.Errorf("models: append %d audit events for %s: %w", len(events), writer, dbError(err))
+	if err == nil {
+		s.auditHeads.set(writer, last)
 	}
-	return nil
+	return err
+}
+
+// auditHeadCache remembers the head of each chain this process appended
+// to, so that a batch need not read it back first. A process writes its
+// own chain, so the cache is right unless another process writes under the
+// same name; then the unique (writer, seq) index refuses the batch, and
+// the head is read again.
+type auditHeadCache struct {
+	mu sync.Mutex
+	m  map[string]auditHeadEntry
+}
+
+type auditHeadEntry struct {
+	seq  uint64
+	hash string
+}
+
+func (c *auditHeadCache) get(writer string) (uint64, string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	h, ok := c.m[writer]
+	return h.seq, h.hash, ok
+}
+
+func (c *auditHeadCache) set(writer string, h auditHeadEntry) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[string]auditHeadEntry{}
+	}
+	c.m[writer] = h
+}
+
+func (c *auditHeadCache) forget(writer string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, writer)
+}
+
+// auditDB is the store's connection with prepared statements kept: the
+// audit log writes the same few statements thousands of times a second.
+func (s *Store) auditDB() *gorm.DB {
+	return s.db.Session(&gorm.Session{PrepareStmt: true})
 }
 
 // auditHead returns the seq and hash of writer's newest event, or 0 and
@@ -157,7 +227,7 @@ func (s *Store) RecordAuditOutcomes(ctx context.Context, outcomes []AuditOutcome
 	if len(outcomes) == 0 {
 		return nil
 	}
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.auditDB().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		for _, o := range outcomes {
 			at := now()
 			if !o.At.IsZero() {

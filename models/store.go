@@ -49,6 +49,7 @@ type Store struct {
 	reservedHosts  map[string]bool // hostnames, as reservedHostname returns them
 	validatePolicy func(name string, source []byte) error
 	onChange       atomic.Pointer[func()]
+	auditHeads     auditHeadCache
 }
 
 // OnChange sets fn to be called after every commit that bumped the

@@ -47,6 +47,7 @@ type Engine struct {
 	transport http.RoundTripper
 	log       *slog.Logger
 	metrics   *metrics
+	buffers   *bufferPool
 
 	snap    atomic.Pointer[Snapshot]
 	wake    chan struct{} // a reload is wanted
@@ -69,7 +70,7 @@ func New(opts Options) *Engine {
 	e := &Engine{
 		store: opts.Store, verifier: opts.Verifier, asserter: opts.Asserter, audit: opts.Audit, issuerURL: opts.IssuerURL,
 		transport: opts.Transport, log: opts.Logger, wake: make(chan struct{}, 1),
-		metrics: newMetrics(opts.Metrics),
+		metrics: newMetrics(opts.Metrics), buffers: newBufferPool(),
 	}
 	if e.transport == nil {
 		e.transport = NewTransport()

@@ -112,16 +112,13 @@ func sourceIP(r *http.Request) netip.Addr {
 // readBody reads and checks an MCP POST body, and puts the exact bytes
 // read back for the upstream: what was decided on is what it gets.
 func readBody(r *http.Request, max int64) (*mcp.Request, error) {
-	var seen bytes.Buffer
-	orig := r.Body
-	r.Body = struct {
-		io.Reader
-		io.Closer
-	}{io.TeeReader(orig, &seen), orig}
 	req, err := mcp.Read(r, max)
-	r.Body = io.NopCloser(bytes.NewReader(seen.Bytes()))
-	r.ContentLength = int64(seen.Len())
-	return req, err
+	if err != nil {
+		return nil, err
+	}
+	r.Body = io.NopCloser(bytes.NewReader(req.Body))
+	r.ContentLength = int64(len(req.Body))
+	return req, nil
 }
 
 // routeOrigin is the web origin of route: scheme://host[:port].

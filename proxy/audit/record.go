@@ -89,8 +89,12 @@ func (w *Writer) enqueue(ctx context.Context, p *pending) error {
 	}
 }
 
+// lingerFor is how long a batch waits for more requests once the last
+// commit showed several arriving together.
+const lingerFor = 200 * time.Microsecond
+
 // run is the writing goroutine: it commits what is queued, batch after
-// batch, with no wait for a batch to fill, and writes outcomes between.
+// batch, and writes outcomes between.
 // When Close closes the queue it commits what is left, writes the last
 // outcomes, and ends.
 func (w *Writer) run() {
@@ -98,6 +102,7 @@ func (w *Writer) run() {
 	tick := time.NewTicker(w.flushEvery)
 	defer tick.Stop()
 	var next *pending // taken from the queue, left for the next batch
+	lastBatch := 0    // requests in the last commit
 	open := true
 	for open || next != nil {
 		first := next
@@ -116,23 +121,48 @@ func (w *Writer) run() {
 			}
 		}
 		batch, n := []*pending{first}, len(first.events)
+		// Under concurrency (the last batch held several events), linger
+		// a moment for more: one commit for many requests costs them a
+		// little latency and saves the process most of its commits. A
+		// lone caller is never kept waiting.
+		var (
+			timer  *time.Timer
+			linger <-chan time.Time
+		)
+		if lastBatch > 1 {
+			timer = time.NewTimer(lingerFor)
+			linger = timer.C
+		}
 	gather:
 		for n < w.maxBatch {
+			var p *pending
+			var ok bool
 			select {
-			case p, ok := <-w.records:
-				if !ok {
-					open = false
-					break gather
-				}
-				if n+len(p.events) > w.maxBatch {
-					next = p
-					break gather
-				}
-				batch, n = append(batch, p), n+len(p.events)
+			case p, ok = <-w.records:
 			default:
+				if linger == nil {
+					break gather
+				}
+				select {
+				case p, ok = <-w.records:
+				case <-linger:
+					break gather
+				}
+			}
+			if !ok {
+				open = false
 				break gather
 			}
+			if n+len(p.events) > w.maxBatch {
+				next = p
+				break gather
+			}
+			batch, n = append(batch, p), n+len(p.events)
 		}
+		if timer != nil {
+			timer.Stop()
+		}
+		lastBatch = len(batch)
 		w.commit(batch, n)
 		if len(w.outcomes) >= outcomeBatch {
 			w.flushOutcomes()

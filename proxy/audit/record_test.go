@@ -250,8 +250,8 @@ func TestCloseCommitsQueuedRecords(t *testing.T) {
 }
 
 // TestWriterNoticesDeletedHead deletes the writer's newest event behind
-// its back: the next commit continues the chain from what remained,
-// which the chain alone would not show, and the writer reports it.
+// its back. The store remembers the head it wrote, so the next commit
+// continues from the deleted event and the gap shows in verification.
 func TestWriterNoticesDeletedHead(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "drawbridge.db")
@@ -280,7 +280,11 @@ func TestWriterNoticesDeletedHead(t *testing.T) {
 	if _, err := w.Record(ctx, event(`{}`)); err != nil {
 		t.Fatal(err)
 	}
-	if got := metricValue(t, reg, "drawbridge_audit_chain_gaps_total"); got != 1 {
-		t.Errorf("drawbridge_audit_chain_gaps_total = %v, want 1", got)
+	chains, err := s.VerifyAuditChains(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(chains) != 1 || chains[0].Break == nil {
+		t.Errorf("the deleted head went unnoticed: %+v", chains)
 	}
 }

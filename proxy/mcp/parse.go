@@ -10,6 +10,9 @@ type Request struct {
 	Messages []Message
 	Batch    bool   // the body was a JSON array (only on 2025-03-26)
 	Revision string // from MCP-Protocol-Version, or DefaultRevision
+	// Body is the whole body as read: what the upstream must receive,
+	// byte for byte, since it is what was decided on.
+	Body []byte
 }
 
 // Parse reads and checks a POST body and its headers, the pure part of
@@ -30,6 +33,7 @@ func Parse(body []byte, h http.Header) (*Request, error) {
 	if e := checkMirrors(h, req); e != nil {
 		return nil, e
 	}
+	req.Body = body
 	return req, nil
 }
 
