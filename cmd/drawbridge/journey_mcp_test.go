@@ -144,6 +144,11 @@ func TestMCPClientJourney(t *testing.T) {
 		t.Error("the Clients page does not list the client that registered")
 	}
 	screenshot(t, tab, "clients")
+	follow(t, tab, "open the client", testID("client-name"))
+	if got := text(t, tab, chromedp.CSS("h1")); !strings.Contains(got, "Journey client") {
+		t.Errorf("client page heading %q", got)
+	}
+	screenshot(t, tab, "client-detail")
 	step(t, tab, "open the authorized apps", chromedp.Navigate(inst.URL+"/authorizations"))
 	if !strings.Contains(text(t, tab, chromedp.CSS("main")), "Journey client") {
 		t.Error("the user's authorized apps do not list the client")
