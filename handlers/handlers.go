@@ -4,6 +4,7 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/a-h/templ"
@@ -47,6 +48,9 @@ func UserFrom(c echo.Context) *models.User {
 type Base struct {
 	Sessions Sessions
 	Version  string
+	// Warning, when set, says what every console page must warn admins
+	// of, or "".
+	Warning func(ctx context.Context) string
 }
 
 // Page fills the props every page shares.
@@ -61,6 +65,9 @@ func (b Base) Page(c echo.Context, title, section string) views.Page {
 	}
 	if u := UserFrom(c); u != nil {
 		p.Viewer = &views.Viewer{Email: u.Email, Name: u.Name, IsAdmin: u.IsAdmin}
+		if u.IsAdmin && b.Warning != nil {
+			p.Warning = b.Warning(c.Request().Context())
+		}
 	}
 	return p
 }

@@ -6,16 +6,20 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/drawbridge/drawbridge/models"
 	"github.com/drawbridge/drawbridge/views"
 )
 
 // SettingsStore is what the settings page needs of the store.
 type SettingsStore interface {
 	ConfigVersion(ctx context.Context) (int64, error)
+	GetSettings(ctx context.Context) (models.Settings, error)
+	UpdateSettings(ctx context.Context, next models.Settings) error
 }
 
-// Settings shows the configuration the server runs with. It is read-only:
-// these values come from the configuration file and environment.
+// Settings shows the configuration the server runs with, read-only (it
+// comes from the configuration file and environment), and the one
+// setting changed here: what happens when the audit log is down.
 type Settings struct {
 	Base
 	Store SettingsStore
@@ -24,12 +28,58 @@ type Settings struct {
 
 // ShowSettings renders the settings page.
 func (h *Settings) ShowSettings(c echo.Context) error {
-	v, err := h.Store.ConfigVersion(c.Request().Context())
+	ctx := c.Request().Context()
+	v, err := h.Store.ConfigVersion(ctx)
+	if err != nil {
+		return err
+	}
+	st, err := h.Store.GetSettings(ctx)
 	if err != nil {
 		return err
 	}
 	props := h.View
 	props.Page = h.Page(c, "Settings", views.SectionSettings)
 	props.ConfigVersion = v
+	props.AuditFailOpen = st.AuditFailOpen
 	return Render(c, http.StatusOK, views.SettingsPage(props))
+}
+
+// UpdateAuditSettings turns audit fail-open on or off.
+func (h *Settings) UpdateAuditSettings(c echo.Context) error {
+	ctx := c.Request().Context()
+	var failOpen bool
+	switch c.FormValue("fail_open") {
+	case "true":
+		failOpen = true
+	case "false":
+	default:
+		return echo.NewHTTPError(http.StatusBadRequest, "fail_open must be true or false.")
+	}
+	st, err := h.Store.GetSettings(ctx)
+	if err != nil {
+		return err
+	}
+	st.AuditFailOpen = failOpen
+	if err := h.Store.UpdateSettings(ctx, st); err != nil {
+		return err
+	}
+	msg := "MCP calls are refused whenever the audit log cannot be written."
+	if failOpen {
+		msg = "MCP calls now go through, unrecorded, when the audit log cannot be written."
+	}
+	return h.redirectWithFlash(c, "/admin/settings", views.FlashSuccess, msg)
+}
+
+// AuditWarning is the console-wide warning while audit fail-open is on,
+// or "".
+func AuditWarning(store interface {
+	GetSettings(ctx context.Context) (models.Settings, error)
+}) func(ctx context.Context) string {
+	return func(ctx context.Context) string {
+		st, err := store.GetSettings(ctx)
+		if err != nil || !st.AuditFailOpen {
+			return ""
+		}
+		return "Audit fail-open is on: when the audit log cannot be written, MCP calls go through unrecorded. Turn it off under Settings."
+	}
 }

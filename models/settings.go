@@ -19,7 +19,7 @@ const ResourceSettings = "settings"
 
 // settingsResourceName is the ResourceName of a change to Settings: what
 // they are about, as the console's section calls it.
-const settingsResourceName = "OAuth clients"
+const settingsResourceName = "Settings"
 
 // maxMetadataDocumentHosts caps Settings.MetadataDocumentHosts.
 const maxMetadataDocumentHosts = 100
@@ -40,6 +40,9 @@ type Settings struct {
 	// addresses: UpdateSettings trims and lowercases each entry, so
 	// Validate accepts any case. GetSettings returns nil for none.
 	MetadataDocumentHosts []string
+	// AuditFailOpen lets MCP calls through when the audit log cannot be
+	// written, instead of refusing them. Default false (fail closed).
+	AuditFailOpen bool
 }
 
 // DefaultSettings are the settings of a fresh database: clients may
@@ -62,6 +65,7 @@ const (
 	settingRegistrationEnabled      = "registration_enabled"
 	settingMetadataDocumentsEnabled = "metadata_documents_enabled"
 	settingMetadataDocumentHosts    = "metadata_document_hosts"
+	settingAuditFailOpen            = "audit_fail_open"
 )
 
 // fields maps each row name to the field it holds, for reading and
@@ -71,6 +75,7 @@ func (st *Settings) fields() map[string]any {
 		settingRegistrationEnabled:      &st.RegistrationEnabled,
 		settingMetadataDocumentsEnabled: &st.MetadataDocumentsEnabled,
 		settingMetadataDocumentHosts:    &st.MetadataDocumentHosts,
+		settingAuditFailOpen:            &st.AuditFailOpen,
 	}
 }
 
@@ -121,6 +126,7 @@ type settingsSnapshot struct {
 	RegistrationEnabled      bool     `yaml:"registration_enabled"`
 	MetadataDocumentsEnabled bool     `yaml:"metadata_documents_enabled"`
 	MetadataDocumentHosts    []string `yaml:"metadata_document_hosts"`
+	AuditFailOpen            bool     `yaml:"audit_fail_open"`
 }
 
 func snapshotSettings(st Settings) settingsSnapshot {
@@ -132,6 +138,7 @@ func snapshotSettings(st Settings) settingsSnapshot {
 		RegistrationEnabled:      st.RegistrationEnabled,
 		MetadataDocumentsEnabled: st.MetadataDocumentsEnabled,
 		MetadataDocumentHosts:    hosts,
+		AuditFailOpen:            st.AuditFailOpen,
 	}
 }
 

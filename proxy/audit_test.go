@@ -120,3 +120,29 @@ func TestOutcomesTellFailedCallsApart(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestAuditFailOpen: an admin may choose to let calls through when the
+// audit log cannot be written.
+func TestAuditFailOpen(t *testing.T) {
+	g := newGateway(t)
+	route := g.route("Tools", "tools.localhost", openPolicy)
+	bearer, _ := g.token(route.From)
+	settings, err := g.store.GetSettings(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	settings.AuditFailOpen = true
+	if err := g.store.UpdateSettings(context.Background(), settings); err != nil {
+		t.Fatal(err)
+	}
+	g.waitVersion()
+	if err := g.audit.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if status := g.call(route.From, bearer, "echo"); status != http.StatusOK {
+		t.Errorf("call with the audit log down and fail-open on: %d, want 200", status)
+	}
+	if status := g.call(route.From, bearer, "admin_reset"); status != http.StatusForbidden {
+		t.Errorf("fail-open let a denied call through: %d", status)
+	}
+}

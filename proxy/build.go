@@ -17,6 +17,7 @@ type Store interface {
 	AllPolicies(ctx context.Context) ([]models.Policy, error)
 	ListUsers(ctx context.Context, f models.UserFilter) ([]models.User, int64, error)
 	RevokedAccessTokens(ctx context.Context, now time.Time) ([]string, error)
+	GetSettings(ctx context.Context) (models.Settings, error)
 }
 
 // Build compiles a snapshot of the configuration in store. The version is
@@ -56,6 +57,11 @@ func (e *Engine) Build(ctx context.Context) (*Snapshot, error) {
 	if s.users, err = userMap(ctx, e.store); err != nil {
 		return nil, err
 	}
+	settings, err := e.store.GetSettings(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("proxy: read settings: %w", err)
+	}
+	s.auditFailOpen = settings.AuditFailOpen
 	return s, nil
 }
 

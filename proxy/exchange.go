@@ -92,6 +92,13 @@ func (x *exchange) record(msgs []mcp.Message, decisions []policy.Decision, allow
 	}
 	if len(evs) > 0 {
 		ids, err := x.e.audit.RecordAll(x.r.Context(), evs)
+		if err != nil && x.snap.auditFailOpen {
+			// The admin chose availability over the record: the call goes
+			// on unaudited, counted, and the console says so.
+			x.e.metrics.unaudited.Inc()
+			x.e.log.Error("proxy: audit log unavailable; request let through (audit fail-open is on)", "route", x.route.Name, "error", err)
+			return true
+		}
 		if err != nil {
 			x.e.log.Error("proxy: audit log unavailable; request refused", "route", x.route.Name, "error", err)
 			x.e.count(x.route, "error", http.StatusServiceUnavailable)

@@ -9,6 +9,7 @@ type metrics struct {
 	reloads       prometheus.Counter
 	reloadErrors  prometheus.Counter
 	configVersion prometheus.Gauge
+	unaudited     prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -34,9 +35,13 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "drawbridge_proxy_config_version",
 			Help: "The configuration version being served.",
 		}),
+		unaudited: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "drawbridge_proxy_unaudited_total",
+			Help: "Requests let through without an audit record, because audit fail-open is on and the log could not be written.",
+		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.requests, m.overhead, m.reloads, m.reloadErrors, m.configVersion)
+		reg.MustRegister(m.requests, m.overhead, m.reloads, m.reloadErrors, m.configVersion, m.unaudited)
 	}
 	return m
 }

@@ -31,6 +31,9 @@ type Snapshot struct {
 	// users are every user, by ID, for what a token does not carry:
 	// whether the user is still enabled, and their groups.
 	users map[uint]*User
+	// auditFailOpen lets calls through when the audit log cannot be
+	// written; an admin's choice, off by default.
+	auditFailOpen bool
 }
 
 // Route is a route as the engine serves it.

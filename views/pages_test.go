@@ -197,9 +197,27 @@ func TestSettingsPage(t *testing.T) {
 		}
 	}
 	mustOne(t, doc, "dl"+testid("settings"))
-	if doc.Find("main form, main input").Length() != 0 {
-		t.Error("read-only settings page has a form")
+	// The configuration is shown, not edited: the audit setting's form is
+	// the page's only one.
+	if n := doc.Find("main form").Length(); n != 1 || mustOne(t, doc, testid("audit-fail-open")).Find("form").Length() != 1 {
+		t.Errorf("%d forms on the settings page, want the audit setting's only", n)
 	}
+	if got := text(mustOne(t, doc, testid("settings-audit-mode"))); got != "Fail-closed" {
+		t.Errorf("audit mode shown as %q", got)
+	}
+}
+
+func TestConsoleWarning(t *testing.T) {
+	p := page(SectionSettings, adminViewer())
+	p.Warning = "Audit fail-open is on."
+	doc, _ := render(t, SettingsPage(SettingsProps{Page: p, AuditFailOpen: true}))
+	if got := text(mustOne(t, doc, testid("console-warning"))); got != "Audit fail-open is on." {
+		t.Errorf("warning = %q", got)
+	}
+	if got := text(mustOne(t, doc, testid("settings-audit-mode"))); got != "Fail-open" {
+		t.Errorf("audit mode shown as %q", got)
+	}
+	mustOne(t, doc, testid("audit-fail-closed"))
 }
 
 func TestSettingsPageUnset(t *testing.T) {

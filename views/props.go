@@ -30,6 +30,9 @@ type Page struct {
 	Flashes   []Flash
 	Version   string
 	RequestID string
+	// Warning is shown at the top of every console page while it holds:
+	// a setting that weakens the gateway, say.
+	Warning string
 }
 
 // Viewer is the signed-in person, as the layout shows them.
@@ -186,6 +189,9 @@ type SettingsProps struct {
 	Providers     []string
 	Admins        []string
 	ConfigVersion int64
+	// AuditFailOpen is the one setting changed here: calls go through
+	// when the audit log cannot be written.
+	AuditFailOpen bool
 }
 
 // ErrorProps renders a 4xx/5xx page.

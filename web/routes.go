@@ -147,6 +147,7 @@ func routes(e *echo.Echo, d Deps, m *metrics, base handlers.Base, sessions *Sess
 
 	settings := &handlers.Settings{Base: base, Store: d.Store, View: settingsView(d.Config)}
 	admin.GET("/settings", settings.ShowSettings)
+	admin.POST("/settings/audit", settings.UpdateAuditSettings)
 
 	// Sections still to come say so plainly.
 	todo := handlers.Placeholders{Base: base}
