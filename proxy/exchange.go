@@ -34,6 +34,7 @@ type exchange struct {
 	start     time.Time
 	requestID string
 	toolsList []json.RawMessage // ids of tools/list requests, whose answers are filtered
+	callIDs   []json.RawMessage // ids of tools/call requests, whose outcomes are recorded
 	events    []uint64          // audit events awaiting their outcome
 }
 
@@ -63,8 +64,12 @@ func (x *exchange) decide() bool {
 		d := policy.Evaluate(x.route.Policies, &x.in)
 		msgs, decisions = append(msgs, m), append(decisions, d)
 		allow = allow && d.Allow
-		if m.Method == "tools/list" && m.ID != nil {
+		switch {
+		case m.ID == nil:
+		case m.Method == "tools/list":
 			x.toolsList = append(x.toolsList, m.ID)
+		case m.Method == "tools/call":
+			x.callIDs = append(x.callIDs, m.ID)
 		}
 	}
 	return x.record(msgs, decisions, allow)
@@ -148,7 +153,7 @@ func (x *exchange) event(m mcp.Message, d policy.Decision, allow bool) *models.A
 // completes the audit events with the outcome.
 func (x *exchange) forward() {
 	x.e.metrics.overhead.WithLabelValues(x.route.Name).Observe(time.Since(x.start).Seconds())
-	st := &forwardState{route: x.route, input: x.in, toolsList: x.toolsList}
+	st := &forwardState{route: x.route, input: x.in, toolsList: x.toolsList, callIDs: x.callIDs}
 	if x.e.asserter != nil {
 		var err error
 		st.assertion, err = x.e.asserter.Sign(token.Assertion{

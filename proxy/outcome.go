@@ -16,7 +16,14 @@ type rpcOutcome struct {
 // answerOutcome reads the outcome of one JSON-RPC response. A batch, or
 // anything else, says nothing.
 func answerOutcome(body []byte) rpcOutcome {
+	o, _ := responseOutcome(body)
+	return o
+}
+
+// responseOutcome reads one JSON-RPC response: its outcome and its id.
+func responseOutcome(body []byte) (rpcOutcome, json.RawMessage) {
 	var answer struct {
+		ID    json.RawMessage `json:"id"`
 		Error *struct {
 			Code int `json:"code"`
 		} `json:"error"`
@@ -25,7 +32,7 @@ func answerOutcome(body []byte) rpcOutcome {
 		} `json:"result"`
 	}
 	if body = bytes.TrimLeft(body, " \t\r\n"); len(body) == 0 || body[0] != '{' || json.Unmarshal(body, &answer) != nil {
-		return rpcOutcome{}
+		return rpcOutcome{}, nil
 	}
 	var o rpcOutcome
 	if answer.Error != nil {
@@ -34,5 +41,20 @@ func answerOutcome(body []byte) rpcOutcome {
 	if answer.Result != nil {
 		o.isError = answer.Result.IsError
 	}
-	return o
+	return o, answer.ID
+}
+
+// watchOutcome notes, from the events of a stream, the outcome of the
+// answer to one of ids, leaving the events as they are.
+func (st *forwardState) watchOutcome(data []byte) {
+	o, id := responseOutcome(data)
+	if id == nil {
+		return
+	}
+	for _, want := range st.callIDs {
+		if bytes.Equal(bytes.TrimSpace(id), want) {
+			st.outcome = o
+			return
+		}
+	}
 }

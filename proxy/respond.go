@@ -29,6 +29,9 @@ type forwardState struct {
 	// toolsList are the ids of tools/list requests, whose answers are
 	// filtered to the tools this caller may call.
 	toolsList []json.RawMessage
+	// callIDs are the ids of tools/call requests, whose outcome a stream
+	// of events is watched for.
+	callIDs []json.RawMessage
 	// assertion is the signed X-Drawbridge-Assertion to send upstream.
 	assertion string
 	// outcome is what the answer said, when it was read.
@@ -59,8 +62,8 @@ func modifyAnswer(resp *http.Response) error {
 	switch {
 	case mt == "application/json" && (len(st.toolsList) > 0 || (resp.ContentLength >= 0 && resp.ContentLength <= maxInspectedAnswer)):
 		return st.readJSONAnswer(resp)
-	case mt == "text/event-stream" && len(st.toolsList) > 0:
-		filter := st.toolsListFilter()
+	case mt == "text/event-stream" && (len(st.toolsList) > 0 || len(st.callIDs) > 0):
+		filter := st.streamFilter()
 		pr, pw := io.Pipe()
 		src := resp.Body
 		go func() {
@@ -98,6 +101,21 @@ func (st *forwardState) readJSONAnswer(resp *http.Response) error {
 	resp.ContentLength = int64(len(body))
 	resp.Header.Set("Content-Length", strconv.Itoa(len(body)))
 	return nil
+}
+
+// streamFilter is applied to the data of each event of a streamed answer:
+// tools/list answers are filtered, and the outcome of a call is noted.
+func (st *forwardState) streamFilter() func([]byte) ([]byte, error) {
+	list := st.toolsListFilter()
+	return func(data []byte) ([]byte, error) {
+		if len(st.callIDs) > 0 {
+			st.watchOutcome(data)
+		}
+		if len(st.toolsList) == 0 {
+			return data, nil
+		}
+		return list(data)
+	}
 }
 
 // toolsListFilter filters the tools/list answers among a JSON answer or

@@ -2,6 +2,7 @@ package proxy_test
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -32,6 +33,10 @@ func newStreamingUpstream(t *testing.T, release <-chan struct{}) string {
 				return nil, echoOut{}, ctx.Err()
 			}
 			return nil, echoOut{Text: "done"}, nil
+		})
+	sdk.AddTool(server, &sdk.Tool{Name: "broken", Description: "always fails"},
+		func(context.Context, *sdk.CallToolRequest, echoIn) (*sdk.CallToolResult, echoOut, error) {
+			return nil, echoOut{}, errors.New("it is broken")
 		})
 	h := sdk.NewStreamableHTTPHandler(func(*http.Request) *sdk.Server { return server },
 		&sdk.StreamableHTTPOptions{Logger: slog.New(slog.DiscardHandler)})
@@ -97,6 +102,17 @@ func TestStreamsAreNotBuffered(t *testing.T) {
 	close(release)
 	if err := <-result; err != nil {
 		t.Fatalf("the call: %v", err)
+	}
+	// A failed call answered in a stream is recorded as failed.
+	if res, err := session.CallTool(cctx, &sdk.CallToolParams{Name: "broken", Arguments: map[string]any{"text": "x"}}); err != nil || !res.IsError {
+		t.Fatalf("broken tool: %v %+v", err, res)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for ev := g.auditEvent("broken"); ev.IsError == nil || !*ev.IsError; ev = g.auditEvent("broken") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the streamed failure was recorded with isError %v", ev.IsError)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	if err := session.Close(); err != nil {
 		t.Errorf("closing the session (DELETE through the gateway): %v", err)
