@@ -59,7 +59,25 @@ func (a *testApp) mcpRoute(t *testing.T, name, from string) *models.Route {
 	if err := a.Store.CreateRoute(context.Background(), r, nil); err != nil {
 		t.Fatal(err)
 	}
+	a.waitForGateway(t)
 	return r
+}
+
+// waitForGateway waits until the gateway serves the configuration the
+// store holds: it reloads in the background after each change.
+func (a *testApp) waitForGateway(t *testing.T) {
+	t.Helper()
+	want, err := a.Store.ConfigVersion(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for a.Server.engine.ServedVersion() < want {
+		if time.Now().After(deadline) {
+			t.Fatalf("the gateway still serves version %d, want %d", a.Server.engine.ServedVersion(), want)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // pkce is a verifier and its S256 challenge.
