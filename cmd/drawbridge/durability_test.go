@@ -86,8 +86,13 @@ func TestKilledUnderLoadLosesNoAuditEvent(t *testing.T) {
 			}
 		}()
 	}
-	time.Sleep(1500 * time.Millisecond)
-	inst.kill() // mid-flight: some calls are on their way in, out, or upstream
+	// Kill mid-flight, once the load is well under way: some calls are then
+	// on their way in, some upstream, some on their way back.
+	loadDeadline := time.Now().Add(20 * time.Second)
+	for countSeen(seen) < 100 && time.Now().Before(loadDeadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	inst.kill()
 	close(stop)
 	wg.Wait()
 
@@ -191,4 +196,10 @@ func auditedTexts(t *testing.T, path string) map[string]bool {
 		t.Fatal(err)
 	}
 	return out
+}
+
+func countSeen(seen *sync.Map) int {
+	n := 0
+	seen.Range(func(any, any) bool { n++; return true })
+	return n
 }
