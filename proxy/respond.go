@@ -83,7 +83,7 @@ func modifyAnswer(resp *http.Response) error {
 // readJSONAnswer reads a JSON answer whole, filters it if it answers a
 // tools/list, notes its outcome, and puts it back.
 func (st *forwardState) readJSONAnswer(resp *http.Response) error {
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxFilteredBody+1))
+	body, err := readAnswer(resp)
 	resp.Body.Close()
 	if err != nil {
 		return err
@@ -116,6 +116,20 @@ func (st *forwardState) streamFilter() func([]byte) ([]byte, error) {
 		}
 		return list(data)
 	}
+}
+
+// readAnswer reads an answer's body in one allocation when its length is
+// known (the transport holds the upstream to it), and grows a buffer only
+// when it is not.
+func readAnswer(resp *http.Response) ([]byte, error) {
+	if n := resp.ContentLength; n >= 0 && n <= maxFilteredBody {
+		body := make([]byte, n)
+		if _, err := io.ReadFull(resp.Body, body); err != nil {
+			return nil, err
+		}
+		return body, nil
+	}
+	return io.ReadAll(io.LimitReader(resp.Body, maxFilteredBody+1))
 }
 
 // toolsListFilter filters the tools/list answers among a JSON answer or
