@@ -18,6 +18,10 @@ import (
 // maxFilteredBody caps a JSON tools/list answer read whole for filtering.
 const maxFilteredBody = 16 << 20
 
+// smallAnswer is the size up to which any JSON answer is read for a
+// JSON-RPC error code: an error is small, a list of tools is not.
+const smallAnswer = 4 << 10
+
 // maxInspectedAnswer is the largest JSON answer of known length read whole
 // for its outcome; larger ones stream through unread.
 const maxInspectedAnswer = 1 << 20
@@ -96,7 +100,11 @@ func (st *forwardState) readJSONAnswer(resp *http.Response) error {
 			return fmt.Errorf("tools/list answer could not be filtered: %w", err)
 		}
 	}
-	st.outcome = answerOutcome(body)
+	// A call's outcome is worth a decode of the answer; for anything else
+	// only a small answer is read, where a JSON-RPC error would be.
+	if len(st.callIDs) > 0 || len(body) <= smallAnswer {
+		st.outcome = answerOutcome(body)
+	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	resp.ContentLength = int64(len(body))
 	resp.Header.Set("Content-Length", strconv.Itoa(len(body)))
