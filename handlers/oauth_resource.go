@@ -59,7 +59,7 @@ func resolveResource(ctx context.Context, routes RouteLister, resource string) (
 		if prefix != "" && prefix[0] != '/' { // origin matched only part of the host or port
 			continue
 		}
-		if underPrefix(path, prefix) && len(prefix) > bestLen {
+		if models.UnderPrefix(path, prefix) && len(prefix) > bestLen {
 			best, bestLen = r, len(prefix)
 		}
 	}
@@ -67,13 +67,4 @@ func resolveResource(ctx context.Context, routes RouteLister, resource string) (
 		return nil, errors.New("resource is not an MCP server behind this Drawbridge (or the route is turned off)")
 	}
 	return best, nil
-}
-
-// underPrefix reports whether path is prefix itself or below it, segment
-// by segment: /github matches /github and /github/mcp, not /githubber.
-func underPrefix(path, prefix string) bool {
-	if prefix == "" {
-		return true
-	}
-	return path == prefix || strings.HasPrefix(path, prefix+"/")
 }

@@ -55,6 +55,14 @@ func NormalizeFrom(raw string) (string, error) {
 	return u.Scheme + "://" + host + prefix, nil
 }
 
+// UnderPrefix reports whether a request path falls under a route prefix,
+// as NormalizeFrom spells it: the prefix itself or below it, segment by
+// segment (/github serves /github and /github/mcp, never /githubber). The
+// root, "", holds every path.
+func UnderPrefix(path, prefix string) bool {
+	return prefix == "" || path == prefix || strings.HasPrefix(path, prefix+"/")
+}
+
 // normalizePrefix checks a from's escaped path and drops its trailing
 // slash; the root becomes "".
 func normalizePrefix(p string) (string, error) {

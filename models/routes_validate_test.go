@@ -202,3 +202,21 @@ func TestRouteValidationOnUpdate(t *testing.T) {
 		t.Errorf("refused update changed the route: %+v", got)
 	}
 }
+
+func TestUnderPrefix(t *testing.T) {
+	for _, c := range []struct {
+		path, prefix string
+		want         bool
+	}{
+		{"/anything", "", true},
+		{"/github", "/github", true},
+		{"/github/mcp", "/github", true},
+		{"/githubber", "/github", false},
+		{"/", "/github", false},
+		{"/git", "/github", false},
+	} {
+		if got := UnderPrefix(c.path, c.prefix); got != c.want {
+			t.Errorf("UnderPrefix(%q, %q) = %v, want %v", c.path, c.prefix, got, c.want)
+		}
+	}
+}

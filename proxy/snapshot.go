@@ -67,7 +67,7 @@ type User struct {
 // compared in its canonical form (lowercase, no default port).
 func (s *Snapshot) Match(host, path string) *Route {
 	for _, r := range s.byHost[host] {
-		if underPrefix(path, r.Prefix) {
+		if models.UnderPrefix(path, r.Prefix) {
 			return r
 		}
 	}
@@ -82,21 +82,6 @@ func (s *Snapshot) Revoked(jti string) bool {
 
 // User returns the user with this ID, or nil.
 func (s *Snapshot) User(id uint) *User { return s.users[id] }
-
-// Routes returns every route, in no particular order.
-func (s *Snapshot) Routes() []*Route {
-	var all []*Route
-	for _, rs := range s.byHost {
-		all = append(all, rs...)
-	}
-	return all
-}
-
-// underPrefix reports whether path is prefix or below it, segment by
-// segment: /github serves /github and /github/mcp, never /githubber.
-func underPrefix(path, prefix string) bool {
-	return prefix == "" || path == prefix || strings.HasPrefix(path, prefix+"/")
-}
 
 // splitFrom splits a canonical from into its host[:port] and prefix.
 func splitFrom(from string) (host, prefix string) {

@@ -154,7 +154,7 @@ func routes(e *echo.Echo, d Deps, m *metrics, base handlers.Base, sessions *Sess
 	admin.GET("/service-accounts", todo.Placeholder(views.SectionServiceAccounts, "Service accounts",
 		"Service accounts give CI and agents a revocable token that acts as one user. Not built yet."))
 	admin.GET("/audit", todo.Placeholder(views.SectionAudit, "Audit log",
-		"Every tool call through the gateway will be recorded and searchable here. Not built yet."))
+		"Every MCP call through the gateway is already recorded, before it is forwarded, and the command drawbridge audit verify checks it. Searching and exporting it here is not built yet."))
 
 	e.RouteNotFound("/*", func(c echo.Context) error { return echo.ErrNotFound })
 }
