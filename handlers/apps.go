@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -23,6 +24,8 @@ type AppStore interface {
 	UpdateUpstreamApp(ctx context.Context, a *models.UpstreamApp) error
 	DeleteUpstreamApp(ctx context.Context, id uint) error
 	RoutesUsingApp(ctx context.Context, appID uint) ([]models.Route, error)
+	UpstreamConnectionCounts(ctx context.Context) (map[uint]models.ConnectionCounts, error)
+	ListUpstreamConnections(ctx context.Context, f models.ConnectionFilter) ([]models.UpstreamConnection, error)
 	HistoryStore
 }
 
@@ -50,9 +53,16 @@ func (h *Apps) ListApps(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	counts, err := h.Store.UpstreamConnectionCounts(ctx)
+	if err != nil {
+		return err
+	}
 	rows := make([]views.AppRow, len(apps))
 	for i, a := range apps {
-		rows[i] = views.AppRow{ID: a.ID, Name: a.Name, Preset: a.Preset, ClientID: a.ClientID, HasSecret: a.HasSecret, AuthURL: a.AuthURL}
+		rows[i] = views.AppRow{
+			ID: a.ID, Name: a.Name, Preset: a.Preset, ClientID: a.ClientID, HasSecret: a.HasSecret, AuthURL: a.AuthURL,
+			Connected: counts[a.ID].Connected, NeedsReconnect: counts[a.ID].NeedsReconnect,
+		}
 		routes, err := h.Store.RoutesUsingApp(ctx, a.ID)
 		if err != nil {
 			return err
@@ -163,6 +173,17 @@ func (h *Apps) renderForm(c echo.Context, status int, props *views.AppFormProps)
 		if props.History, err = recentHistory(ctx, h.Store, "upstream_app", props.ID); err != nil {
 			return err
 		}
+		conns, err := h.Store.ListUpstreamConnections(ctx, models.ConnectionFilter{AppID: props.ID})
+		if err != nil {
+			return err
+		}
+		for _, conn := range conns {
+			props.Connections = append(props.Connections, views.AppConnectionRow{
+				UserID: conn.UserID, UserEmail: conn.UserEmail, Account: conn.Account, Status: conn.Status,
+				ExpiresAt: conn.ExpiresAt, LastRefreshedAt: conn.LastRefreshedAt, LastUsedAt: conn.LastUsedAt,
+			})
+		}
+		props.Now = time.Now()
 	}
 	props.Presets = appPresets
 	props.CallbackURL = h.CallbackURL

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -43,6 +44,9 @@ func (s *OAuthServer) Authorize(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, withNext("/login", next))
 	}
 	ctx := c.Request().Context()
+	if connect, err := s.needsConnect(c, a, u); connect != "" || err != nil {
+		return orRedirect(c, connect, err)
+	}
 	consented, err := s.Store.HasConsent(ctx, u.ID, a.client.ClientID, a.route.From)
 	if err != nil {
 		return err
@@ -52,6 +56,36 @@ func (s *OAuthServer) Authorize(c echo.Context) error {
 	}
 	allowFormTarget(c, a.params.RedirectURI)
 	return Render(c, http.StatusOK, views.ConsentPage(s.consentProps(c, a, u)))
+}
+
+// needsConnect returns where to send the browser first when the route
+// reaches its upstream with the user's own account there and the user
+// has not connected it (or must connect again): Connect runs inside the
+// authorization, before the client gets a token that could not be used,
+// and comes back to this same request.
+func (s *OAuthServer) needsConnect(c echo.Context, a *authorization, u *models.User) (string, error) {
+	if a.route.UpstreamAppID == nil {
+		return "", nil
+	}
+	conn, err := s.Store.GetUpstreamConnection(c.Request().Context(), u.ID, *a.route.UpstreamAppID)
+	switch {
+	case err == nil && conn.Status == models.ConnectionConnected:
+		return "", nil
+	case err != nil && !errors.Is(err, models.ErrNotFound):
+		return "", err
+	}
+	q := url.Values{
+		"route":        {strconv.FormatUint(uint64(a.route.ID), 10)},
+		"redirect_url": {s.IssuerURL + c.Request().URL.RequestURI()},
+	}
+	return "/connect?" + q.Encode(), nil
+}
+
+func orRedirect(c echo.Context, to string, err error) error {
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, to)
 }
 
 // checkAuthorization runs every check on an authorization request. It

@@ -17,6 +17,7 @@ type OAuthStore interface {
 	GetSettings(ctx context.Context) (models.Settings, error)
 	GetUser(ctx context.Context, id uint) (*models.User, error)
 
+	GetUpstreamConnection(ctx context.Context, userID, appID uint) (*models.UpstreamConnection, error)
 	HasConsent(ctx context.Context, userID uint, clientID, resource string) (bool, error)
 	GrantConsent(ctx context.Context, c *models.Consent) error
 

@@ -22,10 +22,13 @@ const (
 	AuditKindToken      = "token"
 	AuditKindRevocation = "revocation"
 	AuditKindRefused    = "refused"
+	// AuditKindConnection is a user connecting or disconnecting an
+	// upstream account, or the upstream refusing a saved one.
+	AuditKindConnection = "connection"
 )
 
 // AuditKinds lists every kind an AuditEvent may have.
-var AuditKinds = []string{AuditKindMCP, AuditKindSignIn, AuditKindConsent, AuditKindToken, AuditKindRevocation, AuditKindRefused}
+var AuditKinds = []string{AuditKindMCP, AuditKindSignIn, AuditKindConsent, AuditKindToken, AuditKindRevocation, AuditKindRefused, AuditKindConnection}
 
 // Decisions an AuditEvent records.
 const (

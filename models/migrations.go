@@ -15,6 +15,7 @@ var migrations = []migration{
 	{version: 3, name: "oauth clients, codes, tokens and consents", up: migrate3},
 	{version: 4, name: "settings", up: migrate4},
 	{version: 5, name: "audit events", up: migrate5},
+	{version: 6, name: "upstream connections, connect states and route sign-ins", up: migrate6},
 }
 
 // The types below are the schema as migration 1 created it. They are frozen:

@@ -21,6 +21,9 @@ type sealedColumn struct {
 // test checks each AAD matches the one its writer uses).
 var sealedColumns = []sealedColumn{
 	{table: "upstream_apps", id: "id", column: "client_secret"},
+	{table: "upstream_connections", id: "user_id || ':' || app_id", column: "access_token_sealed"},
+	{table: "upstream_connections", id: "user_id || ':' || app_id", column: "refresh_token_sealed"},
+	{table: "upstream_auth_states", id: "state_hash", column: "code_verifier_sealed"},
 }
 
 func (c sealedColumn) aad(id string) string { return c.table + "." + c.column + ":" + id }

@@ -87,12 +87,24 @@ func TestReencryptSecretsAllOrNothing(t *testing.T) {
 }
 
 func TestReencryptKnowsEverySealedColumn(t *testing.T) {
+	// What each writer seals with, for the row id as the reader spells it.
+	writers := map[string]struct{ id, aad string }{
+		"upstream_apps.client_secret":               {"42", clientSecretAAD(42)},
+		"upstream_connections.access_token_sealed":  {"7:42", connectionTokenAAD("access_token_sealed", 7, 42)},
+		"upstream_connections.refresh_token_sealed": {"7:42", connectionTokenAAD("refresh_token_sealed", 7, 42)},
+		"upstream_auth_states.code_verifier_sealed": {strings.Repeat("ab", 32), codeVerifierAAD(strings.Repeat("ab", 32))},
+	}
 	for _, c := range sealedColumns {
-		if c.table == "upstream_apps" && c.aad("42") != clientSecretAAD(42) {
-			t.Errorf("%s.%s: AAD %q, but the writer uses %q", c.table, c.column, c.aad("42"), clientSecretAAD(42))
+		w, ok := writers[c.table+"."+c.column]
+		if !ok {
+			t.Errorf("%s.%s: a sealed column was added: check its AAD here like the others", c.table, c.column)
+			continue
+		}
+		if c.aad(w.id) != w.aad {
+			t.Errorf("%s.%s: AAD %q, but the writer uses %q", c.table, c.column, c.aad(w.id), w.aad)
 		}
 	}
-	if len(sealedColumns) != 1 {
-		t.Errorf("a sealed column was added: check its AAD here like the one above")
+	if len(sealedColumns) != len(writers) {
+		t.Errorf("%d sealed columns for %d writers", len(sealedColumns), len(writers))
 	}
 }

@@ -27,7 +27,7 @@ func (e *Engine) authenticate(w http.ResponseWriter, r *http.Request, snap *Snap
 		e.challenge(w, route, problem)
 		return nil, false
 	}
-	claims, err := e.verifier.Verify(raw, route.From, snap.Revoked)
+	claims, err := e.verifier.VerifyFor(raw, route.From, snap.clientAudience, snap.Revoked)
 	if err != nil {
 		e.challenge(w, route, tokenProblem(err))
 		return nil, false

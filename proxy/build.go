@@ -18,6 +18,9 @@ type Store interface {
 	ListUsers(ctx context.Context, f models.UserFilter) ([]models.User, int64, error)
 	RevokedAccessTokens(ctx context.Context, now time.Time) ([]string, error)
 	GetSettings(ctx context.Context) (models.Settings, error)
+	// For the gateway's own paths: route host sign-in and the routes list.
+	TakeRouteSignIn(ctx context.Context, codeHash string, now time.Time) (*models.RouteSignIn, error)
+	ListUpstreamConnections(ctx context.Context, f models.ConnectionFilter) ([]models.UpstreamConnection, error)
 }
 
 // Build compiles a snapshot of the configuration in store. The version is
@@ -91,7 +94,7 @@ func (e *Engine) compileRoute(m *models.Route, compiled map[uint]*policy.Policy)
 	host, prefix := splitFrom(m.From)
 	r := &Route{
 		ID: m.ID, Name: m.Name, Description: m.Description, From: m.From, Host: host, Prefix: prefix,
-		Kind: m.Kind, Upstream: to, MaxRequestBytes: m.MaxRequestBytes,
+		Kind: m.Kind, Upstream: to, MaxRequestBytes: m.MaxRequestBytes, App: m.UpstreamApp,
 	}
 	if r.MaxRequestBytes <= 0 {
 		r.MaxRequestBytes = models.DefaultMaxRequestBytes
@@ -127,7 +130,7 @@ func userMap(ctx context.Context, store Store) (map[uint]*User, error) {
 	}
 	out := make(map[uint]*User, len(rows))
 	for _, u := range rows {
-		out[u.ID] = &User{ID: u.ID, Email: u.Email, Groups: u.Groups, Disabled: u.Disabled}
+		out[u.ID] = &User{ID: u.ID, Email: u.Email, Groups: u.Groups, Disabled: u.Disabled, SessionEpoch: u.SessionEpoch}
 	}
 	return out, nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/drawbridge/drawbridge/proxy/token"
+	"github.com/drawbridge/drawbridge/proxy/vault"
 )
 
 // PollInterval is how often the engine reads the configuration version to
@@ -35,6 +36,15 @@ type Options struct {
 	Audit AuditSink
 	// Metrics, when set, receives the engine's collectors.
 	Metrics prometheus.Registerer
+	// Vault supplies users' upstream tokens; nil refuses calls to routes
+	// with an upstream app.
+	Vault *vault.Vault
+	// Sessions seals route hosts' browser sessions; nil refuses browser
+	// sign-in on mcp_client and http routes.
+	Sessions *RouteSessions
+	// Issuer mints the access tokens that apps behind mcp_client routes
+	// receive for their user; nil sends them none.
+	Issuer *token.Issuer
 }
 
 // Engine serves route hosts from the current snapshot.
@@ -48,6 +58,11 @@ type Engine struct {
 	log       *slog.Logger
 	metrics   *metrics
 	buffers   *bufferPool
+	vault     *vault.Vault
+	sessions  *RouteSessions
+	// consoleOrigin is issuerURL as an origin, for redirect checks.
+	consoleOrigin string
+	clientTokens  *clientTokens
 
 	snap    atomic.Pointer[Snapshot]
 	wake    chan struct{} // a reload is wanted
@@ -71,6 +86,10 @@ func New(opts Options) *Engine {
 		store: opts.Store, verifier: opts.Verifier, asserter: opts.Asserter, audit: opts.Audit, issuerURL: opts.IssuerURL,
 		transport: opts.Transport, log: opts.Logger, wake: make(chan struct{}, 1),
 		metrics: newMetrics(opts.Metrics), buffers: newBufferPool(),
+		vault: opts.Vault, sessions: opts.Sessions, clientTokens: newClientTokens(opts.Issuer),
+	}
+	if _, origin, err := ParseRedirect(opts.IssuerURL); err == nil {
+		e.consoleOrigin = origin
 	}
 	if e.transport == nil {
 		e.transport = NewTransport()

@@ -167,7 +167,19 @@ func (x *exchange) forward() {
 		}
 	}
 	rec := &statusRecorder{ResponseWriter: x.w}
+	if x.route.App != nil {
+		var ok bool
+		if st.bearer, ok = x.upstreamToken(rec); !ok {
+			x.complete(rec, st)
+			return
+		}
+	}
 	x.route.forward.proxy.ServeHTTP(rec, x.r.WithContext(withForwardState(x.r.Context(), st)))
+	x.complete(rec, st)
+}
+
+// complete counts the request and adds its outcome to its audit events.
+func (x *exchange) complete(rec *statusRecorder, st *forwardState) {
 	x.e.count(x.route, "allow", rec.status())
 	for _, id := range x.events {
 		x.e.audit.Outcome(models.AuditOutcome{

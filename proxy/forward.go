@@ -57,8 +57,13 @@ func (e *Engine) newForwarder(r *Route, timeout time.Duration) *forwarder {
 			pr.Out.Host = "" // the upstream's own host: MCP servers check it
 			pr.SetXForwarded()
 			stripCredentials(pr.Out.Header)
-			if st := forwardStateOf(pr.In.Context()); st != nil && st.assertion != "" {
-				pr.Out.Header.Set(token.AssertionHeader, st.assertion)
+			if st := forwardStateOf(pr.In.Context()); st != nil {
+				if st.assertion != "" {
+					pr.Out.Header.Set(token.AssertionHeader, st.assertion)
+				}
+				if st.bearer != "" {
+					pr.Out.Header.Set("Authorization", "Bearer "+st.bearer)
+				}
 			}
 		},
 		Transport:      &headerTimeout{base: e.transport, timeout: timeout},

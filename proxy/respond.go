@@ -38,6 +38,10 @@ type forwardState struct {
 	callIDs []json.RawMessage
 	// assertion is the signed X-Drawbridge-Assertion to send upstream.
 	assertion string
+	// bearer is the Authorization the upstream gets: the user's upstream
+	// token on an MCP route with an app, the user's Drawbridge token on an
+	// mcp_client route, or "" for none.
+	bearer string
 	// outcome is what the answer said, when it was read.
 	outcome rpcOutcome
 }

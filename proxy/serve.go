@@ -26,15 +26,16 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(path, "/.well-known/") && e.serveWellKnown(w, r, snap, host, path) {
 		return
 	}
+	if strings.HasPrefix(path, "/.drawbridge/") && e.serveGateway(w, r, snap, host, path) {
+		return
+	}
 	route := snap.Match(host, path)
 	if route == nil {
 		http.Error(w, "Drawbridge has no route for this address. The console is at "+e.issuerURL, http.StatusNotFound)
 		return
 	}
 	if !isMCP(route.Kind) {
-		// Browser sign-in for client and http routes arrives with the
-		// portal's Connect work; until then they are refused, plainly.
-		http.Error(w, "This route needs a browser sign-in, which this Drawbridge does not offer on route hosts yet.", http.StatusNotImplemented)
+		e.serveBrowserRoute(w, r, snap, route, start)
 		return
 	}
 	if origin := r.Header.Get("Origin"); origin != "" && origin != routeOrigin(route) {

@@ -34,6 +34,14 @@ type Snapshot struct {
 	// auditFailOpen lets calls through when the audit log cannot be
 	// written; an admin's choice, off by default.
 	auditFailOpen bool
+	// routes are every route, by name; byID indexes them.
+	routes []*Route
+	byID   map[uint]*Route
+	// clientOrigins are the web origins of mcp_client routes, where
+	// Connect may send a browser back to; clientAudience accepts, on MCP
+	// server routes, the tokens those apps are handed.
+	clientOrigins  map[string]*Route
+	clientAudience func(aud string) bool
 }
 
 // Route is a route as the engine serves it.
@@ -48,7 +56,10 @@ type Route struct {
 	Prefix string
 	Kind   string
 	// Upstream is the parsed To.
-	Upstream        *url.URL
+	Upstream *url.URL
+	// App is the upstream OAuth app whose user tokens the upstream
+	// expects, or nil.
+	App             *models.UpstreamApp
 	Policies        []*policy.Policy
 	MaxRequestBytes int64
 	forward         *forwarder
@@ -56,10 +67,11 @@ type Route struct {
 
 // User is what the engine knows of a user.
 type User struct {
-	ID       uint
-	Email    string
-	Groups   []string
-	Disabled bool
+	ID           uint
+	Email        string
+	Groups       []string
+	Disabled     bool
+	SessionEpoch int
 }
 
 // Match returns the route serving host and path: the one whose host is
@@ -92,15 +104,49 @@ func splitFrom(from string) (host, prefix string) {
 	return rest, ""
 }
 
-// index sorts each host's routes longest prefix first.
+// Routes returns every route, by name. The slice is shared: do not
+// change it.
+func (s *Snapshot) Routes() []*Route { return s.routes }
+
+// RouteByID returns the route with id, or nil.
+func (s *Snapshot) RouteByID(id uint) *Route { return s.byID[id] }
+
+// hostRoute is the route whose gateway paths a host serves: the one at
+// its root, or its only one.
+func (s *Snapshot) hostRoute(host string) *Route {
+	rs := s.byHost[host]
+	for _, r := range rs {
+		if r.Prefix == "" {
+			return r
+		}
+	}
+	if len(rs) == 1 {
+		return rs[0]
+	}
+	return nil
+}
+
+// index sorts each host's routes longest prefix first, and indexes the
+// rest.
 func (s *Snapshot) index(routes []*Route) {
+	sort.Slice(routes, func(i, j int) bool { return routes[i].Name < routes[j].Name })
+	s.routes = routes
 	s.byHost = map[string][]*Route{}
+	s.byID = make(map[uint]*Route, len(routes))
+	s.clientOrigins = map[string]*Route{}
+	audiences := map[string]bool{}
 	for _, r := range routes {
 		s.byHost[r.Host] = append(s.byHost[r.Host], r)
+		s.byID[r.ID] = r
+		if r.Kind == models.KindMCPClient {
+			s.clientOrigins[routeOrigin(r)] = r
+			audiences[r.From] = true
+		}
 	}
 	for _, rs := range s.byHost {
 		sort.Slice(rs, func(i, j int) bool { return len(rs[i].Prefix) > len(rs[j].Prefix) })
 	}
+	s.clientAudience = func(aud string) bool { return audiences[aud] }
 }
 
 // routeKinds that carry MCP and so are read message by message.

@@ -3,7 +3,6 @@ package views
 import (
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -129,17 +128,6 @@ func showingText(p Pagination) string {
 		return "No results"
 	}
 	return fmt.Sprintf("Showing %d–%d of %d", p.First(), p.Last(), p.Total)
-}
-
-// routeHostURL builds a gateway path (such as /.drawbridge/mcp/connect) on
-// the host of an MCP server's URL. It returns "" when the URL cannot be read,
-// and the caller then leaves the control out.
-func routeHostURL(serverURL, path string) string {
-	u, err := url.Parse(serverURL)
-	if err != nil || u.Scheme == "" || u.Host == "" {
-		return ""
-	}
-	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: path}).String()
 }
 
 // enabledText renders a boolean setting.

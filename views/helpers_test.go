@@ -123,11 +123,8 @@ func allPages() map[string]templ.Component {
 			Page: page(SectionUsers, admin, flash),
 			Form: UserForm{Email: hostile, Name: hostile, IsAdmin: true, Errors: map[string]string{"email": hostile, "name": hostile, "password": hostile}},
 		}),
-		"portal-admin": PortalPage(PortalProps{Page: page(SectionPortal, admin, flash), Servers: []PortalServer{
-			{Name: hostile, Description: hostile, URL: "http://github.localhost:8080/mcp", Connected: true, NeedsOAuth: true},
-			{Name: "Linear", URL: "http://linear.localhost:8080/mcp", NeedsOAuth: true},
-			{Name: "Docs", URL: "http://docs.localhost:8080/mcp"},
-		}}),
+		"portal-admin":      PortalPage(PortalProps{Page: page(SectionPortal, admin, flash), Servers: samplePortalServers(), Now: portalNow}),
+		"portal-user":       PortalPage(PortalProps{Page: page(SectionPortal, userViewer(), flash), Servers: samplePortalServers()}),
 		"portal-user-empty": PortalPage(PortalProps{Page: page(SectionPortal, userViewer(), flash)}),
 		"placeholder":       PlaceholderPage(PlaceholderProps{Page: page(SectionRoutes, admin, flash), Heading: hostile, Body: hostile}),
 		"settings": SettingsPage(SettingsProps{
@@ -148,6 +145,8 @@ func allPages() map[string]templ.Component {
 		}),
 		"authorize-problem": AuthorizeProblemPage(AuthorizeProblemProps{Page: page("", nil, flash), Heading: hostile, Message: hostile}),
 	}
+	pages["app-edit-connections"] = AppFormPage(AppFormProps{Page: page(SectionApps, admin, flash), ID: 3, Presets: samplePresets(),
+		Form: AppForm{Name: hostile, ClientID: "abc"}, Connections: sampleConnections(), Now: portalNow})
 	for name, c := range configPages() {
 		pages[name] = c
 	}
@@ -167,23 +166,6 @@ func TestShowingText(t *testing.T) {
 	for _, tt := range tests {
 		if got := showingText(tt.p); got != tt.want {
 			t.Errorf("showingText(%+v) = %q, want %q", tt.p, got, tt.want)
-		}
-	}
-}
-
-func TestRouteHostURL(t *testing.T) {
-	tests := []struct {
-		server, path, want string
-	}{
-		{"http://github.localhost:8080/mcp", "/.drawbridge/mcp/connect", "http://github.localhost:8080/.drawbridge/mcp/connect"},
-		{"https://gw.example.com/tools/mcp?x=1#f", "/.drawbridge/mcp/disconnect", "https://gw.example.com/.drawbridge/mcp/disconnect"},
-		{"not a url", "/.drawbridge/mcp/connect", ""},
-		{"/relative/only", "/.drawbridge/mcp/connect", ""},
-		{"", "/.drawbridge/mcp/connect", ""},
-	}
-	for _, tt := range tests {
-		if got := routeHostURL(tt.server, tt.path); got != tt.want {
-			t.Errorf("routeHostURL(%q, %q) = %q, want %q", tt.server, tt.path, got, tt.want)
 		}
 	}
 }

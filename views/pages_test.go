@@ -67,68 +67,6 @@ func TestDashboardWithoutSteps(t *testing.T) {
 	}
 }
 
-func TestPortalPageServers(t *testing.T) {
-	doc, _ := render(t, PortalPage(PortalProps{
-		Page: page(SectionPortal, userViewer()),
-		Servers: []PortalServer{
-			{Name: "GitHub", Description: "Repos", URL: "http://github.localhost:8080/mcp", Connected: true, NeedsOAuth: true},
-			{Name: "Linear", URL: "http://linear.localhost:8080/mcp", NeedsOAuth: true},
-			{Name: "Docs", URL: "http://docs.localhost:8080/mcp"},
-		},
-	}))
-	if got := text(mustOne(t, doc, "h1")); got != "Your MCP servers" {
-		t.Errorf("heading = %q", got)
-	}
-	servers := doc.Find(testid("portal-server"))
-	if servers.Length() != 3 {
-		t.Fatalf("%d servers, want 3", servers.Length())
-	}
-	github, linear, docs := servers.Eq(0), servers.Eq(1), servers.Eq(2)
-
-	if got := text(github.Find(testid("server-status"))); got != "Connected" {
-		t.Errorf("GitHub status = %q", got)
-	}
-	form := github.Find(testid("disconnect-form"))
-	if a, _ := form.Attr("action"); a != "http://github.localhost:8080/.drawbridge/mcp/disconnect" {
-		t.Errorf("disconnect action = %q", a)
-	}
-	if m, _ := form.Attr("method"); m != "post" {
-		t.Errorf("disconnect method = %q", m)
-	}
-	if github.Find(testid("connect-button")).Length() != 0 {
-		t.Error("connected server offers Connect")
-	}
-
-	if got := text(linear.Find(testid("server-status"))); got != "Not connected" {
-		t.Errorf("Linear status = %q", got)
-	}
-	if href, _ := linear.Find(testid("connect-button")).Attr("href"); href != "http://linear.localhost:8080/.drawbridge/mcp/connect" {
-		t.Errorf("connect href = %q", href)
-	}
-	if linear.Find(testid("disconnect-form")).Length() != 0 {
-		t.Error("unconnected server offers Disconnect")
-	}
-
-	if docs.Find(testid("connect-button")+", "+testid("disconnect-form")).Length() != 0 {
-		t.Error("server without upstream OAuth offers Connect or Disconnect")
-	}
-	if got := text(docs.Find("code")); got != "http://docs.localhost:8080/mcp" {
-		t.Errorf("docs URL = %q", got)
-	}
-	// Each URL has its own copy target.
-	ids := map[string]bool{}
-	doc.Find("button[data-copy]").Each(func(_ int, b *goquery.Selection) {
-		target, _ := b.Attr("data-copy-target")
-		if ids[target] || doc.Find("#"+target).Length() != 1 {
-			t.Errorf("copy target %q missing or shared", target)
-		}
-		ids[target] = true
-	})
-	if len(ids) != 3 {
-		t.Errorf("%d copy buttons, want 3", len(ids))
-	}
-}
-
 func TestPortalEmptyState(t *testing.T) {
 	t.Run("user", func(t *testing.T) {
 		doc, _ := render(t, PortalPage(PortalProps{Page: page(SectionPortal, userViewer())}))

@@ -160,16 +160,39 @@ type PortalProps struct {
 	// AuthorizedApps are the MCP clients that act for the viewer; nil
 	// leaves the section out.
 	AuthorizedApps *AuthorizedAppsSection
+	// Now is the moment "3 hours ago" and "expires in 40 minutes" count
+	// from. The zero time shows dates instead, so a page rendered without
+	// it is still right.
+	Now time.Time
 }
 
-// PortalServer is one MCP server the viewer may use.
+// PortalServer is one route the viewer may use.
 type PortalServer struct {
+	RouteID     uint
 	Name        string
 	Description string
-	URL         string
-	Connected   bool
-	NeedsOAuth  bool
+	URL         string // the route URL (for mcp_server: the MCP endpoint clients use)
+	Kind        string // mcp_server, mcp_client or http
+	// NeedsOAuth: the route reaches its upstream with the user's own account at AppName.
+	NeedsOAuth bool
+	AppName    string
+	Status     string     // ConnectionConnected, ConnectionNotConnected or ConnectionNeedsReconnect; "" when !NeedsOAuth
+	Account    string     // the upstream account, when known
+	ExpiresAt  *time.Time // when the upstream access token expires, if known
+	LastUsed   *time.Time // the viewer's last call through this route, if any
+	// SharedWith names the viewer's other routes that use the same connection,
+	// so Disconnect can say what else it affects.
+	SharedWith []string
+	ConnectURL string // GET: starts Connect and comes back to the portal
 }
+
+// Connection states of a person's sign-in at an upstream app, as
+// PortalServer.Status and AppConnectionRow.Status hold them.
+const (
+	ConnectionConnected      = "connected"
+	ConnectionNotConnected   = "not_connected"
+	ConnectionNeedsReconnect = "needs_reconnect"
+)
 
 // PlaceholderProps renders a console section that is not built yet, saying
 // so plainly.

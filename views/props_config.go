@@ -195,6 +195,9 @@ type AppRow struct {
 	HasSecret bool
 	AuthURL   string
 	Routes    []string
+	// Connected counts the people whose sign-in at the app works;
+	// NeedsReconnect those whose sign-in the app refused.
+	Connected, NeedsReconnect int
 }
 
 // AppForm holds the upstream app form. The client secret is write-only:
@@ -246,6 +249,23 @@ type AppFormProps struct {
 	CallbackURL string
 	Routes      []RouteRow
 	History     []ChangeRow
+	// Connections are the people signed in to the app through Drawbridge.
+	// Each row's Disconnect posts to
+	// /admin/apps/{ID}/connections/{UserID}/disconnect.
+	Connections []AppConnectionRow
+	// Now is the moment relative times count from; zero shows dates.
+	Now time.Time
+}
+
+// AppConnectionRow is one person's connection to an upstream app.
+type AppConnectionRow struct {
+	UserID          uint
+	UserEmail       string
+	Account         string     // the upstream account, when known
+	Status          string     // ConnectionConnected or ConnectionNeedsReconnect
+	ExpiresAt       *time.Time // when the upstream access token expires, if known
+	LastRefreshedAt *time.Time
+	LastUsedAt      *time.Time
 }
 
 // HistoryProps renders the change history at /admin/history, filtered by

@@ -85,8 +85,22 @@ func routes(e *echo.Echo, d Deps, m *metrics, base handlers.Base, sessions *Sess
 	// Portal: every signed-in user.
 	signedIn := browser.Group("", requireUser)
 	authorizations := handlers.NewAuthorizations(base, d.Store)
-	portal := &handlers.Portal{Base: base, Authorizations: authorizations}
+	portal := &handlers.Portal{Base: base, Store: d.Store, Gateway: d.engine, Authorizations: authorizations}
 	signedIn.GET("/", portal.ShowPortal)
+
+	// Connect: users link their upstream accounts; route hosts hand
+	// browser sign-in over from here.
+	connect := &handlers.Connect{
+		Base: base, Store: d.Store, Gateway: d.engine, Vault: d.vault,
+		ConsoleURL: d.Config.ConsoleBase(), CallbackURL: d.Config.ConsoleBase() + "/oauth/upstream/callback",
+		Client: d.UpstreamClient, Audit: d.auditor, Logger: d.Logger,
+	}
+	signedIn.GET("/connect", connect.Start)
+	signedIn.GET("/oauth/upstream/callback", connect.Callback)
+	signedIn.POST("/connections/disconnect", connect.Disconnect)
+	signedIn.POST("/connections/refresh", connect.Refresh)
+	routeSignIn := &handlers.RouteSignIn{Store: d.Store, Gateway: d.engine}
+	signedIn.GET("/login/route", routeSignIn.Start)
 	signedIn.GET("/authorizations", authorizations.ListAuthorizations)
 	signedIn.POST("/authorizations/revoke", authorizations.RevokeAuthorization)
 
@@ -131,6 +145,7 @@ func routes(e *echo.Echo, d Deps, m *metrics, base handlers.Base, sessions *Sess
 	admin.GET("/apps/:id", apps.EditApp)
 	admin.POST("/apps/:id", apps.UpdateApp)
 	admin.POST("/apps/:id/delete", apps.DeleteApp)
+	admin.POST("/apps/:id/connections/:user/disconnect", connect.AdminDisconnect)
 
 	clients := handlers.NewClients(base, d.Store)
 	admin.GET("/clients", clients.ListClients)

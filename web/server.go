@@ -19,6 +19,7 @@ import (
 	"github.com/drawbridge/drawbridge/models"
 	"github.com/drawbridge/drawbridge/proxy"
 	"github.com/drawbridge/drawbridge/proxy/audit"
+	"github.com/drawbridge/drawbridge/proxy/vault"
 )
 
 // Deps is what the server is built from. cmd/drawbridge builds them in
@@ -43,6 +44,7 @@ type Deps struct {
 	metadataClients *handlers.MetadataClients
 	engine          *proxy.Engine
 	auditor         *audit.Writer
+	vault           *vault.Vault
 }
 
 // Server is the assembled HTTP handler.
@@ -50,6 +52,8 @@ type Server struct {
 	tokens      *tokenKit
 	engine      *proxy.Engine
 	audit       *audit.Writer
+	vault       *vault.Vault
+	logger      *slog.Logger
 	console     *echo.Echo
 	consoleHost string
 }
@@ -73,9 +77,12 @@ func New(d Deps) (*Server, error) {
 	m := newMetrics()
 	auditor := audit.New(d.Store, audit.Options{Logger: d.Logger, Metrics: m.registry})
 	d.auditor = auditor
+	d.vault = vault.New(vault.Options{Store: d.Store, Client: d.UpstreamClient, Logger: d.Logger})
 	d.engine = proxy.New(proxy.Options{
 		Store: d.Store, Verifier: d.tokens.verifier, Asserter: d.tokens.asserter, IssuerURL: d.Config.ConsoleBase(),
 		Transport: d.UpstreamTransport, Logger: d.Logger, Metrics: m.registry, Audit: auditor,
+		Vault: d.vault, Issuer: d.tokens.issuer,
+		Sessions: proxy.NewRouteSessions(d.Keys.SessionHash, d.Keys.SessionBlock, d.Config.Identity.Session.AbsoluteTimeout),
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -94,13 +101,36 @@ func New(d Deps) (*Server, error) {
 	base := handlers.Base{Sessions: sessions, Version: d.Version, Warning: handlers.AuditWarning(d.Store)}
 	e.HTTPErrorHandler = errorHandler(base, d.Logger)
 
-	s := &Server{tokens: d.tokens, engine: d.engine, audit: auditor, console: e, consoleHost: strings.ToLower(console.Host)}
+	s := &Server{
+		tokens: d.tokens, engine: d.engine, audit: auditor, vault: d.vault, logger: d.Logger,
+		console: e, consoleHost: strings.ToLower(console.Host),
+	}
 	routes(e, d, m, base, sessions, console.Scheme == "https")
 	return s, nil
 }
 
-// Run keeps the gateway's configuration current until ctx ends.
-func (s *Server) Run(ctx context.Context) { s.engine.Run(ctx) }
+// usageFlush is how often the vault records when connections were used.
+const usageFlush = 10 * time.Second
+
+// Run keeps the gateway's configuration current, and records when
+// upstream connections were last used, until ctx ends.
+func (s *Server) Run(ctx context.Context) {
+	go func() {
+		t := time.NewTicker(usageFlush)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := s.vault.Flush(ctx); err != nil && ctx.Err() == nil {
+					s.logger.Warn("record upstream connection use", "error", err)
+				}
+			}
+		}
+	}()
+	s.engine.Run(ctx)
+}
 
 // Close writes out what the audit log still holds. Call it after the
 // HTTP server has shut down, before the store closes.

@@ -71,6 +71,14 @@ func NewVerifier(keys *KeySet, issuer string, opts VerifierOptions) *Verifier {
 // asked about the token's jti on every call, cached or not; it must not be
 // nil. Every refusal wraps one of the package's Err* values.
 func (v *Verifier) Verify(raw, resource string, revoked func(jti string) bool) (*Claims, error) {
+	return v.VerifyFor(raw, resource, nil, revoked)
+}
+
+// VerifyFor is Verify for a resource that also accepts tokens issued for
+// other audiences: those for which also reports true. A route serving an
+// MCP server accepts so the tokens Drawbridge hands to the apps behind
+// its mcp_client routes. also may be nil.
+func (v *Verifier) VerifyFor(raw, resource string, also func(aud string) bool, revoked func(jti string) bool) (*Claims, error) {
 	if revoked == nil {
 		return nil, errNoRevocationCheck
 	}
@@ -94,7 +102,7 @@ func (v *Verifier) Verify(raw, resource string, revoked func(jti string) bool) (
 			v.cache.put(e, now)
 		}
 	}
-	if err := v.checkPerCall(&e.claims, resource, now); err != nil {
+	if err := v.checkPerCall(&e.claims, resource, also, now); err != nil {
 		return nil, err
 	}
 	if revoked(e.claims.ID) {
@@ -173,7 +181,7 @@ func (v *Verifier) verifySigned(raw string) (Claims, error) {
 
 // checkPerCall does the checks that depend on the clock or the request and
 // so run even for cached tokens.
-func (v *Verifier) checkPerCall(c *Claims, resource string, now time.Time) error {
+func (v *Verifier) checkPerCall(c *Claims, resource string, also func(string) bool, now time.Time) error {
 	switch {
 	case !now.Before(c.ExpiresAt.Add(v.leeway)):
 		return fmt.Errorf("%w at %s", ErrExpired, c.ExpiresAt.UTC().Format(time.RFC3339))
@@ -181,7 +189,7 @@ func (v *Verifier) checkPerCall(c *Claims, resource string, now time.Time) error
 		return fmt.Errorf("%w before %s", ErrNotYetValid, c.NotBefore.UTC().Format(time.RFC3339))
 	case now.Add(v.leeway).Before(c.IssuedAt):
 		return fmt.Errorf("%w: issued in the future", ErrNotYetValid)
-	case c.Audience != resource:
+	case c.Audience != resource && (also == nil || !also(c.Audience)):
 		return ErrAudience
 	}
 	return nil

@@ -189,3 +189,26 @@ func TestInspectIgnoresClockAndAudienceButNotSignature(t *testing.T) {
 		t.Errorf("Inspect with other keys = %v, want ErrSignature", err)
 	}
 }
+
+func TestVerifyForAcceptsOnlyTheAudiencesItIsTold(t *testing.T) {
+	ks := newKeySet(t, newKey(t))
+	raw, issued := issue(t, newIssuerAt(t, ks, t0), routeA)
+	v := newVerifierAt(ks, t0, VerifierOptions{})
+	accepts := func(aud string) bool { return aud == routeA }
+	if _, err := v.VerifyFor(raw, routeB, accepts, notRevoked); err != nil {
+		t.Fatalf("route A token on route B that accepts route A's audience: %v", err)
+	}
+	for name, also := range map[string]func(string) bool{
+		"nil":             nil,
+		"another":         func(aud string) bool { return aud == routeB },
+		"a prefix of aud": func(aud string) bool { return aud == routeA[:len(routeA)-1] },
+	} {
+		if _, err := v.VerifyFor(raw, routeB, also, notRevoked); !errors.Is(err, ErrAudience) {
+			t.Errorf("also %s: err = %v, want ErrAudience", name, err)
+		}
+	}
+	revoked := func(jti string) bool { return jti == issued.ID }
+	if _, err := v.VerifyFor(raw, routeB, accepts, revoked); !errors.Is(err, ErrRevoked) {
+		t.Errorf("revoked token through an accepted audience: err = %v, want ErrRevoked", err)
+	}
+}

@@ -26,13 +26,16 @@ const (
 // certified implementation) that knows one confidential client. It requires
 // the authorization code flow with PKCE (S256), offers the openid, email,
 // profile and groups scopes, and puts email, email_verified, name and the
-// groups claim in the ID token.
+// groups claim in the ID token. With the upstream options of
+// OIDCProviderOptions it also stands in for an upstream OAuth 2 provider,
+// such as GitHub, that issues refresh tokens for scopes of its own.
 type OIDCProvider struct {
 	// Issuer is the provider's issuer URL, http://127.0.0.1:PORT; discovery
 	// is at Issuer + "/.well-known/openid-configuration".
 	Issuer string
 	// ClientID and ClientSecret identify the registered client, which
-	// authenticates at the token endpoint with client_secret_basic.
+	// authenticates at the token endpoint with client_secret_basic, or
+	// with OIDCProviderOptions.TokenAuthMethod.
 	ClientID, ClientSecret string
 	// RedirectURIs are the client's registered redirect URIs.
 	RedirectURIs []string
@@ -56,6 +59,31 @@ type OIDCProviderOptions struct {
 	// GroupsClaim names the groups claim; empty means "groups".
 	GroupsClaim string
 	Accounts    []OIDCAccount
+
+	// The options below make the provider stand in for an upstream OAuth 2
+	// provider such as GitHub; upstream.go has the helpers that go with them.
+
+	// Refresh lets the client use the refresh_token grant: every code grant and
+	// every refresh returns a refresh token, rotated on each use.
+	// Presenting a refresh token that was already used fails and revokes its
+	// whole grant (oidc-provider's reuse detection). Refresh also turns on the
+	// revocation endpoint, and makes tokens outlive the provider's session.
+	Refresh bool
+	// AccessTokenTTL is the access token lifetime; zero means one hour.
+	// It must be whole seconds. When set, a token stops working as soon as
+	// it expires, without oidc-provider's usual 15 seconds of grace.
+	AccessTokenTTL time.Duration
+	// Scopes the provider offers beyond openid, email, profile and groups
+	// (e.g. "repo", "read:user"), as an upstream API would.
+	// A client may ask for them without openid: that is plain OAuth 2, with
+	// no ID token.
+	ExtraScopes []string
+	// TokenAuthMethod is the client's token endpoint auth:
+	// client_secret_basic (default) or client_secret_post.
+	// With client_secret_post the token and revocation endpoints refuse HTTP
+	// Basic; with client_secret_basic they take the secret in the form too,
+	// as oidc-provider always does.
+	TokenAuthMethod string
 }
 
 // StartOIDCProvider starts a provider with one client and the given accounts,
@@ -118,6 +146,7 @@ func launchOIDCProvider(t testing.TB, opts OIDCProviderOptions) (*OIDCProvider, 
 		"GROUPS_CLAIM="+opts.GroupsClaim,
 		"ACCOUNTS="+string(accountsJSON),
 	)
+	cmd.Env = append(cmd.Env, upstreamEnv(t, opts)...)
 	// The provider exits when its stdin closes, so it dies with the test
 	// binary even if the binary is killed before cleanup runs.
 	stdin, err := cmd.StdinPipe()
