@@ -142,17 +142,17 @@ func (h *Connect) Callback(c echo.Context) error {
 			why = e
 		}
 		h.audit(c, u, app, models.AuditDeny, "the upstream refused: "+truncate(why, 200))
-		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("%s did not connect your account: %s.", app.Name, truncate(why, 200)))
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("%s did not connect your account: %s.", appLabel(app), truncate(why, 200)))
 	}
 	code := c.QueryParam("code")
 	if code == "" || len(code) > 4096 {
-		return echo.NewHTTPError(http.StatusBadRequest, app.Name+" sent no authorization code back. Start Connect again from your portal.")
+		return echo.NewHTTPError(http.StatusBadRequest, appLabel(app)+" sent no authorization code back. Start Connect again from your portal.")
 	}
 	tok, err := h.exchange(ctx, app, code, st.CodeVerifier)
 	if err != nil {
 		h.Logger.Warn("connect: code exchange failed", "app", app.Name, "error", err)
 		h.audit(c, u, app, models.AuditDeny, "the code exchange failed")
-		return echo.NewHTTPError(http.StatusBadGateway, app.Name+" did not complete the sign-in: "+exchangeProblem(err)+". Start Connect again from your portal.")
+		return echo.NewHTTPError(http.StatusBadGateway, appLabel(app)+" did not complete the sign-in: "+exchangeProblem(err)+". Start Connect again from your portal.")
 	}
 	conn := vault.Connection(u.ID, app.ID, tok, "")
 	conn.Account = accountName(tok)
@@ -161,7 +161,7 @@ func (h *Connect) Callback(c echo.Context) error {
 	}
 	h.Vault.Forget(u.ID, app.ID)
 	h.audit(c, u, app, models.AuditAllow, "connected"+asAccount(conn.Account))
-	h.Sessions.AddFlash(c, views.Flash{Kind: views.FlashSuccess, Message: "Connected " + app.Name + asAccount(conn.Account) + "."})
+	h.Sessions.AddFlash(c, views.Flash{Kind: views.FlashSuccess, Message: "Connected " + appLabel(app) + asAccount(conn.Account) + "."})
 	back := h.ConsoleURL + "/"
 	snap := h.Gateway.Snapshot()
 	var route *proxy.Route
@@ -206,12 +206,12 @@ func (h *Connect) Disconnect(c echo.Context) error {
 	err = h.Vault.Disconnect(c.Request().Context(), u.ID, route.App)
 	switch {
 	case errors.Is(err, vault.ErrNotConnected):
-		h.Sessions.AddFlash(c, views.Flash{Kind: views.FlashInfo, Message: route.App.Name + " was not connected."})
+		h.Sessions.AddFlash(c, views.Flash{Kind: views.FlashInfo, Message: appLabel(route.App) + " was not connected."})
 	case err != nil:
 		return err
 	default:
 		h.audit(c, u, route.App, models.AuditAllow, "disconnected")
-		h.Sessions.AddFlash(c, views.Flash{Kind: views.FlashSuccess, Message: "Disconnected " + route.App.Name + ". Drawbridge no longer holds a sign-in for it."})
+		h.Sessions.AddFlash(c, views.Flash{Kind: views.FlashSuccess, Message: "Disconnected " + appLabel(route.App) + ". Drawbridge no longer holds a sign-in for it."})
 	}
 	return c.Redirect(http.StatusSeeOther, "/")
 }
@@ -227,15 +227,15 @@ func (h *Connect) Refresh(c echo.Context) error {
 	if route.App == nil {
 		return c.Redirect(http.StatusSeeOther, "/")
 	}
-	flash := views.Flash{Kind: views.FlashSuccess, Message: "Renewed your " + route.App.Name + " sign-in."}
+	flash := views.Flash{Kind: views.FlashSuccess, Message: "Renewed your " + appLabel(route.App) + " sign-in."}
 	switch err := h.Vault.Refresh(c.Request().Context(), u.ID, route.App); {
 	case errors.Is(err, vault.ErrNotConnected):
-		flash = views.Flash{Kind: views.FlashInfo, Message: route.App.Name + " is not connected."}
+		flash = views.Flash{Kind: views.FlashInfo, Message: appLabel(route.App) + " is not connected."}
 	case errors.Is(err, vault.ErrNeedsReconnect):
 		h.audit(c, u, route.App, models.AuditDeny, "the upstream refused the saved sign-in")
-		flash = views.Flash{Kind: views.FlashError, Message: route.App.Name + " no longer accepts your saved sign-in: connect again."}
+		flash = views.Flash{Kind: views.FlashError, Message: appLabel(route.App) + " no longer accepts your saved sign-in: connect again."}
 	case errors.Is(err, vault.ErrUnavailable):
-		flash = views.Flash{Kind: views.FlashError, Message: route.App.Name + " did not answer; your sign-in was not renewed. Try again later."}
+		flash = views.Flash{Kind: views.FlashError, Message: appLabel(route.App) + " did not answer; your sign-in was not renewed. Try again later."}
 	case err != nil:
 		return err
 	}
@@ -262,7 +262,7 @@ func (h *Connect) AdminDisconnect(c echo.Context) error {
 	default:
 		ev := &models.AuditEvent{Kind: models.AuditKindConnection, UserID: &userID, UserEmail: "", ClientID: app.Name}
 		audit(c, h.Audit, h.Logger, ev, "an administrator ("+UserFrom(c).Email+") disconnected the user from "+app.Name)
-		h.Sessions.AddFlash(c, views.Flash{Kind: views.FlashSuccess, Message: "Disconnected. The user will need to Connect " + app.Name + " again."})
+		h.Sessions.AddFlash(c, views.Flash{Kind: views.FlashSuccess, Message: "Disconnected. The user will need to Connect " + appLabel(app) + " again."})
 	}
 	return c.Redirect(http.StatusSeeOther, "/admin/apps/"+strconv.FormatUint(uint64(appID), 10))
 }

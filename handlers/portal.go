@@ -88,7 +88,7 @@ func (h *Portal) servers(c echo.Context) ([]views.PortalServer, error) {
 			s.LastUsed = &t
 		}
 		if rt.App != nil {
-			s.NeedsOAuth, s.AppName, s.Status = true, rt.App.Name, views.ConnectionNotConnected
+			s.NeedsOAuth, s.AppName, s.Status = true, appLabel(rt.App), views.ConnectionNotConnected
 			s.ConnectURL = proxy.ConsoleConnect + "?" + url.Values{"route": {strconv.FormatUint(uint64(rt.ID), 10)}}.Encode()
 			if conn := byApp[rt.App.ID]; conn != nil {
 				s.Status, s.Account, s.ExpiresAt = conn.Status, conn.Account, conn.ExpiresAt

@@ -1,6 +1,11 @@
 package handlers
 
-import "github.com/drawbridge/drawbridge/views"
+import (
+	"strings"
+
+	"github.com/drawbridge/drawbridge/models"
+	"github.com/drawbridge/drawbridge/views"
+)
 
 // appPresets are the well-known upstreams whose OAuth endpoints the form
 // can fill in. Each still needs the admin's own client id and secret.
@@ -63,4 +68,17 @@ func presetByKey(key string) (views.AppPreset, bool) {
 		}
 	}
 	return views.AppPreset{}, false
+}
+
+// appLabel is how an upstream app reads to the people who connect to
+// it: its preset's name (GitHub, Atlassian) when it was set up from one,
+// else the name the admin gave it.
+func appLabel(app *models.UpstreamApp) string {
+	for _, p := range appPresets {
+		if p.Key == app.Preset && app.Preset != "" {
+			name, _, _ := strings.Cut(p.Label, " (")
+			return name
+		}
+	}
+	return app.Name
 }

@@ -26,21 +26,21 @@ func (x *exchange) upstreamToken(w http.ResponseWriter) (string, bool) {
 	if err == nil {
 		return tok, true
 	}
-	app := x.route.App.Name
+	route := x.route.Name
 	var msg string
 	switch {
 	case errors.Is(err, vault.ErrNotConnected):
-		msg = "Connect your " + app + " account to use " + x.route.Name + ": open "
+		msg = "Connect your account to use " + route + ": open "
 	case errors.Is(err, vault.ErrNeedsReconnect):
-		msg = app + " no longer accepts the sign-in Drawbridge saved for you. Connect again to use " + x.route.Name + ": open "
+		msg = "The upstream no longer accepts the sign-in Drawbridge saved for you on " + route + ". Connect again: open "
 	case errors.Is(err, vault.ErrUnavailable):
-		x.e.log.Warn("proxy: upstream token unavailable", "route", x.route.Name, "error", err)
+		x.e.log.Warn("proxy: upstream token unavailable", "route", route, "app", x.route.App.Name, "error", err)
 		writeRPCError(w, http.StatusBadGateway, errorBody(codeUpstream,
-			"Drawbridge could not renew your "+app+" sign-in just now: "+app+" did not answer. Try again in a moment."))
+			"Drawbridge could not renew your sign-in for "+route+" just now: the upstream's token endpoint did not answer. Try again in a moment."))
 		return "", false
 	default:
-		x.e.log.Error("proxy: read upstream token", "route", x.route.Name, "error", err)
-		writeRPCError(w, http.StatusServiceUnavailable, errorBody(codeUpstream, "Drawbridge could not read your "+app+" sign-in."))
+		x.e.log.Error("proxy: read upstream token", "route", route, "error", err)
+		writeRPCError(w, http.StatusServiceUnavailable, errorBody(codeUpstream, "Drawbridge could not read your sign-in for "+route+"."))
 		return "", false
 	}
 	connect := x.e.issuerURL + ConsoleConnect + "?" + url.Values{"route": {strconv.FormatUint(uint64(x.route.ID), 10)}}.Encode()
@@ -48,7 +48,7 @@ func (x *exchange) upstreamToken(w http.ResponseWriter) (string, bool) {
 	msg += connect + " (or the portal, " + portal + ")."
 	// The challenge makes an MCP client sign in again; the authorization
 	// flow then runs Connect before the client gets its new token.
-	w.Header().Set("WWW-Authenticate", `Bearer resource_metadata="`+resourceMetadataURL(x.route)+`", scope="mcp", error="invalid_token", error_description="connect your `+app+` account"`)
+	w.Header().Set("WWW-Authenticate", `Bearer resource_metadata="`+resourceMetadataURL(x.route)+`", scope="mcp", error="invalid_token", error_description="connect your upstream account in Drawbridge"`)
 	w.Header().Set("Access-Control-Expose-Headers", "WWW-Authenticate")
 	writeRPCError(w, http.StatusUnauthorized, mcp.ErrorResponse(nil, codeConnect, msg, map[string]string{
 		"connect_url": connect, "portal_url": portal,

@@ -121,7 +121,7 @@ func TestPortalConnectionStates(t *testing.T) {
 	}
 	for id, want := range map[string]string{
 		"connection-account": "Connected to GitHub as octocat",
-		"token-expiry":       "Renews automatically. The current token expires in 45 minutes",
+		"token-expiry":       "Renews automatically. The current token expires in 45 minutes.",
 		"last-used":          "Last used 3 hours ago",
 	} {
 		if got := text(github.Find(testid(id))); got != want {
@@ -156,7 +156,7 @@ func TestPortalTokenExpired(t *testing.T) {
 	s := samplePortalServers()[0]
 	s.ExpiresAt = ptime("2026-03-02T10:00:00Z")
 	_, cards, _ := renderPortal(t, []PortalServer{s})
-	if got := text(cards["11"].Find(testid("token-expiry"))); got != "Renews automatically at your next call. The current token expired 2 hours ago" {
+	if got := text(cards["11"].Find(testid("token-expiry"))); got != "Renews automatically at your next call. The current token expired 2 hours ago." {
 		t.Errorf("expired token = %q", got)
 	}
 	s.ExpiresAt = nil

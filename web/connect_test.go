@@ -293,7 +293,7 @@ func TestCallWithoutConnectionSaysHowToConnect(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := w.app.URL + "/connect?route=" + strconv.FormatUint(uint64(w.route.ID), 10)
-	if !strings.Contains(answer.Error.Message, "Connect your octo account") || answer.Error.Data["connect_url"] != want {
+	if !strings.Contains(answer.Error.Message, "Connect your account to use Octo") || answer.Error.Data["connect_url"] != want {
 		t.Fatalf("error = %+v, want the Connect link %s", answer.Error, want)
 	}
 	if !strings.Contains(resp.Header.Get("WWW-Authenticate"), "resource_metadata=") {

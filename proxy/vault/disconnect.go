@@ -31,11 +31,12 @@ func (v *Vault) Disconnect(ctx context.Context, userID uint, app *models.Upstrea
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), refreshTimeout)
 	defer cancel()
-	secret, err := v.store.UpstreamAppSecret(ctx, app.ID)
+	cfg, err := v.config(ctx, app)
 	if err != nil {
 		v.log.Warn("vault: read app secret to revoke upstream tokens", "app", app.Name, "error", err)
 		return nil
 	}
+	secret := cfg.ClientSecret
 	for _, t := range []struct{ value, hint string }{{c.RefreshToken, "refresh_token"}, {c.AccessToken, "access_token"}} {
 		if t.value == "" {
 			continue

@@ -95,6 +95,15 @@ type Vault struct {
 	mu    sync.Mutex
 	cache map[models.ConnectionKey]*entry
 	used  map[models.ConnectionKey]time.Time // since the last Flush
+	// configs are the apps' OAuth clients, kept so that the way an app
+	// authenticates, once auto-detected, is remembered.
+	configs map[uint]appConfig
+}
+
+// appConfig is an app's OAuth client as of the app's last change.
+type appConfig struct {
+	updated time.Time
+	cfg     *oauth2.Config
 }
 
 // entry is a token held in memory.
@@ -116,6 +125,7 @@ func New(opts Options) *Vault {
 		store: opts.Store, client: opts.Client, log: opts.Logger, now: opts.Now,
 		owner: "vault-" + rand.Text()[:12],
 		cache: map[models.ConnectionKey]*entry{}, used: map[models.ConnectionKey]time.Time{},
+		configs: map[uint]appConfig{},
 	}
 	if v.client == nil {
 		v.client = &http.Client{Timeout: refreshTimeout}
@@ -287,13 +297,13 @@ func (v *Vault) awaitOther(ctx context.Context, c *models.UpstreamConnection) (*
 // exchange spends c's refresh token at the upstream, holding the lease,
 // and saves the result.
 func (v *Vault) exchange(ctx context.Context, c *models.UpstreamConnection, app *models.UpstreamApp) (*models.UpstreamConnection, error) {
-	secret, err := v.store.UpstreamAppSecret(ctx, app.ID)
+	cfg, err := v.config(ctx, app)
 	if err != nil {
 		v.release(ctx, c, false)
 		return nil, err
 	}
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, v.client)
-	src := OAuth2Config(app, secret, "").TokenSource(ctx, &oauth2.Token{RefreshToken: c.RefreshToken, Expiry: time.Unix(1, 0)})
+	src := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: c.RefreshToken, Expiry: time.Unix(1, 0)})
 	tok, err := src.Token()
 	if err != nil {
 		var re *oauth2.RetrieveError
@@ -319,6 +329,25 @@ func (v *Vault) exchange(ctx context.Context, c *models.UpstreamConnection, app 
 		return nil, fmt.Errorf("vault: save refreshed token of %s: %w", app.Name, err)
 	}
 	return next, nil
+}
+
+// config returns app's OAuth client, built once per change of the app.
+func (v *Vault) config(ctx context.Context, app *models.UpstreamApp) (*oauth2.Config, error) {
+	v.mu.Lock()
+	c, ok := v.configs[app.ID]
+	v.mu.Unlock()
+	if ok && c.updated.Equal(app.UpdatedAt) {
+		return c.cfg, nil
+	}
+	secret, err := v.store.UpstreamAppSecret(ctx, app.ID)
+	if err != nil {
+		return nil, err
+	}
+	c = appConfig{updated: app.UpdatedAt, cfg: OAuth2Config(app, secret, "")}
+	v.mu.Lock()
+	v.configs[app.ID] = c
+	v.mu.Unlock()
+	return c.cfg, nil
 }
 
 // release gives the lease back after a failed refresh.

@@ -275,3 +275,25 @@ func TestTokensAreSealedAtRest(t *testing.T) {
 		}
 	}
 }
+
+// With auth_style auto, x/oauth2 tries HTTP Basic, then the form body; the
+// vault keeps the app's client so the way that worked is remembered, and
+// a refused refresh reaches the provider once, not twice.
+func TestAutoDetectedAuthStyleIsRemembered(t *testing.T) {
+	up := newUpstream(t)
+	up.app.AuthStyle = models.AuthStyleAuto
+	v := up.vault(t)
+	up.expire(t)
+	if _, err := v.Token(context.Background(), up.user.ID, up.app); err != nil {
+		t.Fatal(err)
+	}
+	up.provider.RevokeGrants(t)
+	before := up.provider.Stats(t)
+	up.expire(t)
+	if _, err := v.Token(context.Background(), up.user.ID, up.app); !errors.Is(err, vault.ErrNeedsReconnect) {
+		t.Fatalf("Token after revocation: %v", err)
+	}
+	if n := up.provider.Stats(t).RefreshFailures - before.RefreshFailures; n != 1 {
+		t.Fatalf("one refused refresh reached the provider %d times, want 1", n)
+	}
+}
