@@ -150,7 +150,7 @@ func (h *Connect) Callback(c echo.Context) error {
 	}
 	tok, err := h.exchange(ctx, app, code, st.CodeVerifier)
 	if err != nil {
-		h.Logger.Warn("connect: code exchange failed", "app", app.Name, "error", err)
+		h.Logger.Warn("connect: code exchange failed", "app", app.Name, "problem", exchangeProblem(err))
 		h.audit(c, u, app, models.AuditDeny, "the code exchange failed")
 		return echo.NewHTTPError(http.StatusBadGateway, appLabel(app)+" did not complete the sign-in: "+exchangeProblem(err)+". Start Connect again from your portal.")
 	}

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -30,7 +31,10 @@ func (h *RouteSignIn) Start(c echo.Context) error {
 	if !proxy.MayUse(route, identityOf(u), realIP(c)) {
 		return echo.NewHTTPError(http.StatusForbidden, "Your access policies do not include "+route.Name+".")
 	}
-	to, err := proxy.StartRouteSignIn(c.Request().Context(), h.Store, route, u.ID, c.QueryParam("return"))
+	to, err := proxy.StartRouteSignIn(c.Request().Context(), h.Store, route, u.ID, c.QueryParam("return"), c.QueryParam("state"))
+	if errors.Is(err, proxy.ErrSignInState) {
+		return echo.NewHTTPError(http.StatusBadRequest, "This sign-in link did not come from "+route.Name+"'s own page. Open "+route.From+" again.")
+	}
 	if err != nil {
 		return err
 	}

@@ -101,11 +101,15 @@ func (s *Store) ReencryptSecrets(ctx context.Context) (int, error) {
 				if err != nil {
 					return err
 				}
-				update := fmt.Sprintf("UPDATE %s SET %s = ? WHERE %s = ?", c.table, c.column, c.id)
-				if err := tx.Exec(update, sealed, v.id).Error; err != nil {
-					return fmt.Errorf("%s %s: %w", c.table, v.idText, err)
+				// Only if the value is still the one read: a token refreshed
+				// meanwhile is already sealed with the current key, and must
+				// not be put back.
+				update := fmt.Sprintf("UPDATE %s SET %s = ? WHERE %s = ? AND %s = ?", c.table, c.column, c.id, c.column)
+				res := tx.Exec(update, sealed, v.id, v.value)
+				if res.Error != nil {
+					return fmt.Errorf("%s %s: %w", c.table, v.idText, res.Error)
 				}
-				n++
+				n += int(res.RowsAffected)
 			}
 		}
 		return nil

@@ -26,6 +26,13 @@ func (e *Engine) serveBrowserRoute(w http.ResponseWriter, r *http.Request, snap 
 		Authenticated: true, UserID: id.UserID, Email: id.Email, Groups: id.Groups,
 		SourceIP: sourceIP(r), HTTPMethod: r.Method, HTTPPath: r.URL.Path, Now: start,
 	}
+	if !safeMethod(r) && !sameOrigin(r, route) {
+		// The session is a cookie, and the app gets a bearer token for
+		// it: a request another site's page made must not become one.
+		e.count(route, "invalid", http.StatusForbidden)
+		gatewayPage(w, http.StatusForbidden, "Requests from web pages on other sites are refused.")
+		return
+	}
 	if d := policy.Evaluate(route.Policies, &in); !d.Allow {
 		e.count(route, "deny", http.StatusForbidden)
 		e.log.Info("proxy: denied", "route", route.Name, "user", id.Email, "path", r.URL.Path, "reason", d.String())
@@ -52,6 +59,16 @@ func (e *Engine) serveBrowserRoute(w http.ResponseWriter, r *http.Request, snap 
 	e.count(route, "allow", rec.status())
 }
 
+// safeMethod is a request that changes nothing: a GET, HEAD or OPTIONS
+// that is not a WebSocket upgrade.
+func safeMethod(r *http.Request) bool {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return r.Header.Get("Upgrade") == ""
+	}
+	return false
+}
+
 // clientTokens mints the access tokens apps behind mcp_client routes
 // receive, one per user and route, renewed once half its life is gone:
 // short-lived, yet not a signature per request.
@@ -62,8 +79,8 @@ type clientTokens struct {
 }
 
 type clientTokenKey struct {
-	user  string
-	route uint
+	user string
+	from string // the route's URL, the tokens' audience
 }
 
 type clientToken struct {
@@ -82,7 +99,7 @@ func newClientTokens(issuer *token.Issuer) *clientTokens {
 // which MCP server routes accept (Snapshot.clientAudience); its client is
 // the route's URL, which is what the audit log and policies see.
 func (c *clientTokens) get(id *Identity, route *Route) (string, error) {
-	k := clientTokenKey{id.UserID, route.ID}
+	k := clientTokenKey{id.UserID, route.From}
 	now := time.Now()
 	c.mu.Lock()
 	t, ok := c.held[k]

@@ -11,7 +11,7 @@ import (
 // the person whose browser followed the link.
 var ErrRedirect = errors.New("the address to return to is not one this Drawbridge sends browsers to")
 
-// maxRedirectLen bounds a redirect_url.
+// maxRedirectLen bounds a redirect_url, as the store keeps it.
 const maxRedirectLen = 2048
 
 // ParseRedirect reads a redirect_url strictly and returns it in canonical
@@ -30,7 +30,7 @@ func ParseRedirect(raw string) (u *url.URL, origin string, err error) {
 			return nil, "", ErrRedirect
 		}
 	}
-	if lower := strings.ToLower(raw); strings.Contains(lower, "%2f") || strings.Contains(lower, "%5c") {
+	if encodedSlash(raw) {
 		return nil, "", ErrRedirect
 	}
 	u, err = url.Parse(raw)
@@ -63,6 +63,18 @@ func ParseRedirect(raw string) (u *url.URL, origin string, err error) {
 		return nil, "", ErrRedirect
 	}
 	return u, scheme + "://" + hostport, nil
+}
+
+// encodedSlash reports whether the part of raw before its query or
+// fragment holds an encoded slash or backslash, which some browsers and
+// servers decode into a path separator. The query may: it is where an
+// authorization request carries its redirect_uri.
+func encodedSlash(raw string) bool {
+	if i := strings.IndexAny(raw, "?#"); i >= 0 {
+		raw = raw[:i]
+	}
+	lower := strings.ToLower(raw)
+	return strings.Contains(lower, "%2f") || strings.Contains(lower, "%5c")
 }
 
 // validPort is a decimal port, 1 to 65535, without leading zeros.

@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/drawbridge/drawbridge/proxy/mcp"
 	"github.com/drawbridge/drawbridge/proxy/policy"
@@ -62,9 +63,16 @@ func forwardStateOf(ctx context.Context) *forwardState {
 // small JSON answer is read for its JSON-RPC error code or isError, for
 // the audit log.
 func modifyAnswer(resp *http.Response) error {
+	dropOurCookies(resp.Header)
 	st := forwardStateOf(resp.Request.Context())
 	if st == nil {
 		return nil
+	}
+	if resp.StatusCode == http.StatusUnauthorized && st.route.App != nil {
+		// The upstream refused the user's token there: its challenge
+		// would send the client to the upstream's own sign-in, which the
+		// client has no business with.
+		resp.Header.Del("WWW-Authenticate")
 	}
 	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	switch {
@@ -86,6 +94,23 @@ func modifyAnswer(resp *http.Response) error {
 		return fmt.Errorf("tools/list answered with content type %q", mt)
 	}
 	return nil
+}
+
+// dropOurCookies removes the cookies an upstream tries to set under
+// Drawbridge's names: an app on a route host could otherwise plant a
+// session of its choosing.
+func dropOurCookies(h http.Header) {
+	cookies := h.Values("Set-Cookie")
+	if len(cookies) == 0 {
+		return
+	}
+	h.Del("Set-Cookie")
+	for _, c := range cookies {
+		name, _, _ := strings.Cut(strings.TrimSpace(c), "=")
+		if !strings.HasPrefix(strings.ToLower(strings.TrimSpace(name)), "drawbridge") {
+			h.Add("Set-Cookie", c)
+		}
+	}
 }
 
 // readJSONAnswer reads a JSON answer whole, filters it if it answers a

@@ -23,6 +23,12 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	host, path := canonicalHost(r), r.URL.EscapedPath()
+	if ambiguousPath(path) {
+		// Policies decide on the path; an upstream must not read it
+		// otherwise than they did.
+		http.Error(w, "This address has dot segments, encoded slashes or backslashes, which Drawbridge does not forward.", http.StatusBadRequest)
+		return
+	}
 	if strings.HasPrefix(path, "/.well-known/") && e.serveWellKnown(w, r, snap, host, path) {
 		return
 	}
@@ -60,6 +66,24 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if x.decide() {
 		x.forward()
 	}
+}
+
+// ambiguousPath reports whether an escaped request path could be read
+// two ways: dot segments (plain or percent-encoded), which servers
+// resolve and Go does not, encoded slashes and backslashes, which some
+// servers decode into separators, backslashes, and empty segments.
+func ambiguousPath(p string) bool {
+	lower := strings.ToLower(p)
+	if strings.Contains(lower, "%2f") || strings.Contains(lower, "%5c") || strings.Contains(p, "\\") || strings.Contains(p, "//") {
+		return true
+	}
+	lower = strings.ReplaceAll(lower, "%2e", ".")
+	for seg := range strings.SplitSeq(lower, "/") {
+		if seg == "." || seg == ".." {
+			return true
+		}
+	}
+	return false
 }
 
 // codeForbidden is the JSON-RPC error code of a policy denial: in the

@@ -3,6 +3,7 @@ package proxy
 import (
 	"context"
 	"crypto/rand"
+	"crypto/subtle"
 	"errors"
 	"net/http"
 	"net/url"
@@ -22,7 +23,11 @@ import (
 // cookie is host-only, so no other route host sees it, and is named like
 // the console's, so it never travels upstream.
 const (
-	routeCookie   = "drawbridge_route"
+	routeCookie = "drawbridge_route"
+	// signInCookie holds the state of a sign-in this browser started, so
+	// that a hand-over link made for someone else's sign-in is refused
+	// here (login CSRF).
+	signInCookie  = "drawbridge_signin"
 	authCallback  = "/.drawbridge/auth/callback"
 	consoleSignIn = "/login/route"
 	// SignInCodeTTL bounds the hand-over from the console to a route host.
@@ -48,9 +53,10 @@ func NewRouteSessions(hashKey, blockKey []byte, lifetime time.Duration) *RouteSe
 
 // routeSession is what the cookie holds.
 type routeSession struct {
-	UserID  uint  `json:"u"`
-	Epoch   int   `json:"e"` // the user's SessionEpoch at sign-in
-	Created int64 `json:"c"`
+	UserID  uint   `json:"u"`
+	Epoch   int    `json:"e"` // the user's SessionEpoch at sign-in
+	Created int64  `json:"c"`
+	Host    string `json:"h"` // the route host it was issued on, and only works on
 }
 
 // browserIdentity returns who the route host's cookie says is signed in,
@@ -60,12 +66,17 @@ func (e *Engine) browserIdentity(r *http.Request, snap *Snapshot) *Identity {
 	if e.sessions == nil {
 		return nil
 	}
-	c, err := r.Cookie(routeCookie)
-	if err != nil {
-		return nil
+	var c *http.Cookie
+	for _, k := range r.Cookies() {
+		if k.Name == routeCookie {
+			if c != nil {
+				return nil // one planted beside ours, by a sibling host: trust neither
+			}
+			c = k
+		}
 	}
 	var s routeSession
-	if e.sessions.codec.Decode(routeCookie, c.Value, &s) != nil {
+	if c == nil || e.sessions.codec.Decode(routeCookie, c.Value, &s) != nil || s.Host != canonicalHost(r) {
 		return nil
 	}
 	u := snap.User(s.UserID)
@@ -87,7 +98,12 @@ func (e *Engine) askSignIn(w http.ResponseWriter, r *http.Request, route *Route)
 		_, _ = w.Write([]byte("Sign in at " + e.issuerURL + " first, then load this page again.\n"))
 		return
 	}
-	q := url.Values{"route": {strconv.FormatUint(uint64(route.ID), 10)}, "return": {r.URL.RequestURI()}}
+	state := rand.Text()
+	http.SetCookie(w, &http.Cookie{
+		Name: signInCookie, Value: state, Path: authCallback, HttpOnly: true,
+		Secure: strings.HasPrefix(route.From, "https:"), SameSite: http.SameSiteLaxMode, MaxAge: 600,
+	})
+	q := url.Values{"route": {strconv.FormatUint(uint64(route.ID), 10)}, "return": {r.URL.RequestURI()}, "state": {state}}
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, e.issuerURL+consoleSignIn+"?"+q.Encode(), http.StatusFound)
 }
@@ -99,11 +115,17 @@ func acceptsHTML(r *http.Request) bool {
 // finishSignIn redeems the console's one-use code for a session cookie
 // on this host, and sends the browser on to where it was going.
 func (e *Engine) finishSignIn(w http.ResponseWriter, r *http.Request, snap *Snapshot, host string) {
-	code := r.URL.Query().Get("code")
+	code, state := r.URL.Query().Get("code"), r.URL.Query().Get("state")
 	if e.sessions == nil || code == "" || len(code) > 256 || r.Method != http.MethodGet {
 		gatewayPage(w, http.StatusBadRequest, "This sign-in link is not valid.")
 		return
 	}
+	started, err := r.Cookie(signInCookie)
+	if err != nil || state == "" || subtle.ConstantTimeCompare([]byte(started.Value), []byte(state)) != 1 {
+		gatewayPage(w, http.StatusBadRequest, "This sign-in was not started in this browser. Load the page you wanted again.")
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: signInCookie, Path: authCallback, MaxAge: -1})
 	si, err := e.store.TakeRouteSignIn(r.Context(), models.HashToken(code), time.Now())
 	if errors.Is(err, models.ErrNotFound) {
 		gatewayPage(w, http.StatusBadRequest, "This sign-in link has expired or was already used. Load the page you wanted again.")
@@ -120,7 +142,7 @@ func (e *Engine) finishSignIn(w http.ResponseWriter, r *http.Request, snap *Snap
 		gatewayPage(w, http.StatusBadRequest, "This sign-in link is not for this address.")
 		return
 	}
-	value, err := e.sessions.codec.Encode(routeCookie, routeSession{UserID: u.ID, Epoch: u.SessionEpoch, Created: time.Now().Unix()})
+	value, err := e.sessions.codec.Encode(routeCookie, routeSession{UserID: u.ID, Epoch: u.SessionEpoch, Created: time.Now().Unix(), Host: host})
 	if err != nil {
 		e.log.Error("proxy: seal route session", "error", err)
 		gatewayPage(w, http.StatusInternalServerError, "Drawbridge could not finish signing you in.")
@@ -146,8 +168,7 @@ func safeReturnPath(p string) bool {
 			return false
 		}
 	}
-	lower := strings.ToLower(p)
-	return !strings.Contains(lower, "%2f") && !strings.Contains(lower, "%5c")
+	return !encodedSlash(p)
 }
 
 // SignInStore is what the console needs to hand a sign-in to a route.
@@ -159,7 +180,10 @@ type SignInStore interface {
 // user signed in at the console, it records a one-use code and returns
 // the route host address that redeems it. returnPath must be a path on
 // the route's host.
-func StartRouteSignIn(ctx context.Context, store SignInStore, route *Route, userID uint, returnPath string) (string, error) {
+func StartRouteSignIn(ctx context.Context, store SignInStore, route *Route, userID uint, returnPath, state string) (string, error) {
+	if state == "" || len(state) > 64 {
+		return "", ErrSignInState
+	}
 	if !safeReturnPath(returnPath) {
 		returnPath = "/"
 	}
@@ -171,8 +195,12 @@ func StartRouteSignIn(ctx context.Context, store SignInStore, route *Route, user
 	if err != nil {
 		return "", err
 	}
-	return routeOrigin(route) + authCallback + "?code=" + url.QueryEscape(code), nil
+	return routeOrigin(route) + authCallback + "?" + url.Values{"code": {code}, "state": {state}}.Encode(), nil
 }
+
+// ErrSignInState: a route sign-in came without the state its route host
+// set, so it cannot be tied to the browser that started it.
+var ErrSignInState = errors.New("the sign-in did not come from the route's own page")
 
 // gatewayPage answers a person with a short plain page.
 func gatewayPage(w http.ResponseWriter, status int, msg string) {

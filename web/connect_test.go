@@ -107,7 +107,13 @@ func (b *browser) open(method, rawURL string, header http.Header) (*http.Respons
 // sends it back to the console's callback.
 func (w *connectWorld) connect(t *testing.T, b *browser) string {
 	t.Helper()
-	resp, body := b.get("/connect?route=" + strconv.FormatUint(uint64(w.route.ID), 10))
+	return w.connectFrom(t, b, "/connect?route="+strconv.FormatUint(uint64(w.route.ID), 10))
+}
+
+// connectFrom runs Connect from a console address that starts it.
+func (w *connectWorld) connectFrom(t *testing.T, b *browser, start string) string {
+	t.Helper()
+	resp, body := b.get(start)
 	if resp.StatusCode != http.StatusFound || !strings.HasPrefix(resp.Header.Get("Location"), w.provider.Issuer) {
 		t.Fatalf("Connect: %d to %q, want a redirect to the provider; %.300s", resp.StatusCode, resp.Header.Get("Location"), body)
 	}
@@ -182,12 +188,20 @@ func TestConnectCarriesTheUpstreamTokenAndNeverTheClients(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/connect?") {
 		t.Fatalf("authorize before Connect: %d to %q, want Connect first; %.300s", resp.StatusCode, loc, body)
 	}
-	if back, _ := url.ParseQuery(strings.TrimPrefix(loc, "/connect?")); !strings.HasPrefix(back.Get("redirect_url"), w.app.URL+"/oauth/authorize?") {
-		t.Fatalf("Connect inside authorize returns to %q, want the authorization request", back.Get("redirect_url"))
+	back := w.connectFrom(t, b, loc)
+	if !strings.HasPrefix(back, w.app.URL+"/oauth/authorize?") {
+		t.Fatalf("Connect inside authorize returns to %q, want the authorization request", back)
+	}
+	// Back at the authorization request, the user is asked to consent.
+	resp, body = b.get(strings.TrimPrefix(back, w.app.URL))
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "consent-form") {
+		t.Fatalf("authorize after Connect: %d, want the consent page; %.300s", resp.StatusCode, body)
 	}
 
-	if to := w.connect(t, b); to != w.app.URL+"/" {
-		t.Fatalf("Connect from the portal returns to %q, want the portal", to)
+	// Connect from the portal, once connected, goes straight back.
+	resp, _ = b.get("/connect?route=" + strconv.FormatUint(uint64(w.route.ID), 10))
+	if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != w.app.URL+"/" {
+		t.Fatalf("Connect when connected: %d to %q, want straight back to the portal", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	_, body = b.get("/")
 	if !strings.Contains(body, "Connected") || !strings.Contains(body, "Octo Cat") {
@@ -353,6 +367,9 @@ func TestClientRoute(t *testing.T) {
 	seen := make(chan string, 16)
 	chatApp := newHTTPServer(t, http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		seen <- r.Header.Get("Authorization")
+		// An app may set its own cookies, never Drawbridge's.
+		http.SetCookie(rw, &http.Cookie{Name: "app", Value: "1"})
+		http.SetCookie(rw, &http.Cookie{Name: "drawbridge_route", Value: "planted"})
 		io.WriteString(rw, "chat app")
 	}))
 	chat := &models.Route{Name: "Chat", From: "http://chat.localhost:" + w.port, To: chatApp, Kind: models.KindMCPClient, Enabled: true}
@@ -367,8 +384,25 @@ func TestClientRoute(t *testing.T) {
 	b := w.signedIn(t)
 	w.connect(t, b)
 
+	// Login CSRF: a hand-over link made for mallory's sign-in does not
+	// sign alice's browser in as mallory.
+	w.app.user(t, "mallory@example.com", false)
+	mallory := w.app.browser(t)
+	mallory.client.Transport = &http.Transport{DialContext: w.hostDialer()}
+	mallory.login("mallory@example.com")
+	resp, _ := mallory.open(http.MethodGet, chat.From+"/", http.Header{"Accept": {"text/html"}})
+	resp, _ = mallory.open(http.MethodGet, resolve(resp), nil) // the console's /login/route
+	handOver := resolve(resp)
+	if !strings.Contains(handOver, "/.drawbridge/auth/callback?") {
+		t.Fatalf("mallory's hand-over link: %d %q", resp.StatusCode, handOver)
+	}
+	resp, body := b.open(http.MethodGet, handOver, nil)
+	if resp.StatusCode != http.StatusBadRequest || len(resp.Cookies()) > 0 {
+		t.Fatalf("mallory's hand-over link in alice's browser: %d, cookies %v; %s", resp.StatusCode, resp.Cookies(), body)
+	}
+
 	// A page load signs in through the console and comes back.
-	resp, _ := b.open(http.MethodGet, chat.From+"/inbox?x=1", http.Header{"Accept": {"text/html"}})
+	resp, _ = b.open(http.MethodGet, chat.From+"/inbox?x=1", http.Header{"Accept": {"text/html"}})
 	for range 4 {
 		if resp.StatusCode != http.StatusFound && resp.StatusCode != http.StatusSeeOther {
 			break
@@ -383,9 +417,44 @@ func TestClientRoute(t *testing.T) {
 	if !ok || access == "" {
 		t.Fatalf("the chat app got Authorization %q, want the user's token", bearer)
 	}
+	if set := strings.Join(resp.Header.Values("Set-Cookie"), "; "); !strings.Contains(set, "app=1") || strings.Contains(set, "planted") {
+		t.Errorf("the app's Set-Cookie reached the browser as %q: want its own cookie, not one named like Drawbridge's", set)
+	}
+
+	// A page on another site cannot make the app act with the session;
+	// the app's own pages can.
+	for _, h := range []http.Header{
+		{"Origin": {"http://evil.example"}, "Sec-Fetch-Site": {"cross-site"}},
+		{"Origin": {w.route.From}, "Sec-Fetch-Site": {"same-site"}}, // a sibling route host
+		{},
+	} {
+		if resp, _ := b.open(http.MethodPost, chat.From+"/send", h); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("POST with %v: %d, want 403", h, resp.StatusCode)
+		}
+	}
+	if resp, _ := b.open(http.MethodPost, chat.From+"/send", http.Header{"Sec-Fetch-Site": {"same-origin"}}); resp.StatusCode != http.StatusOK {
+		t.Errorf("POST from the app's own page: %d, want 200", resp.StatusCode)
+	}
+	<-seen
+
+	// The session cookie works only on the host that issued it.
+	var session string
+	for _, c := range b.client.Jar.Cookies(&url.URL{Scheme: "http", Host: "chat.localhost:" + w.port, Path: "/"}) {
+		if c.Name == "drawbridge_route" {
+			session = c.Value
+		}
+	}
+	if session == "" {
+		t.Fatal("no session cookie on the client route's host")
+	}
+	elsewhere, _ := http.NewRequest(http.MethodGet, w.route.From+"/.drawbridge/mcp/routes", nil)
+	elsewhere.AddCookie(&http.Cookie{Name: "drawbridge_route", Value: session})
+	if resp, _ := (&browser{t: t, client: &http.Client{Transport: &http.Transport{DialContext: w.hostDialer()}}}).do(elsewhere); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("the chat host's session on another route host: %d, want 401", resp.StatusCode)
+	}
 
 	// With it, the app lists servers on its own host and calls one.
-	resp, body := b.open(http.MethodGet, chat.From+"/.drawbridge/mcp/routes", http.Header{"Authorization": {bearer}})
+	resp, body = b.open(http.MethodGet, chat.From+"/.drawbridge/mcp/routes", http.Header{"Authorization": {bearer}})
 	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `"url":"`+w.route.From+`"`) {
 		t.Fatalf("routes list with the app's token: %d %s", resp.StatusCode, body)
 	}

@@ -42,7 +42,7 @@ func Connection(userID, appID uint, tok *oauth2.Token, keepRefresh string) *mode
 		c.ExpiresAt = &exp
 	}
 	if scope, ok := tok.Extra("scope").(string); ok && scope != "" {
-		c.Scopes = splitScope(scope)
+		c.Scopes = clampScopes(splitScope(scope))
 	}
 	return c
 }
@@ -62,6 +62,23 @@ func splitScope(s string) []string {
 		}
 		if start < 0 {
 			start = i
+		}
+	}
+	return out
+}
+
+// Bounds the store sets on the scopes it keeps; a provider that grants
+// more is recorded with the first ones, rather than not at all.
+const (
+	maxScopes   = 64
+	maxScopeLen = 256
+)
+
+func clampScopes(scopes []string) []string {
+	out := scopes[:0]
+	for _, s := range scopes {
+		if len(s) <= maxScopeLen && len(out) < maxScopes {
+			out = append(out, s)
 		}
 	}
 	return out

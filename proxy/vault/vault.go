@@ -167,7 +167,8 @@ func (v *Vault) Token(ctx context.Context, userID uint, app *models.UpstreamApp)
 func (v *Vault) Refresh(ctx context.Context, userID uint, app *models.UpstreamApp) error {
 	k := models.ConnectionKey{UserID: userID, AppID: app.ID}
 	ctx = context.WithoutCancel(ctx)
-	_, err, _ := v.flights.Do(flightKey(k), func() (any, error) { return v.load(ctx, k, app, true) })
+	// A flight of its own: joining a plain load would not refresh.
+	_, err, _ := v.flights.Do("refresh "+flightKey(k), func() (any, error) { return v.load(ctx, k, app, true) })
 	return err
 }
 
@@ -247,7 +248,13 @@ func (v *Vault) refresh(ctx context.Context, c *models.UpstreamConnection, app *
 		if v.now().Before(expiry(c)) || expiry(c).IsZero() {
 			return c, nil // nothing to refresh with; use it while it lasts
 		}
-		if err := v.store.FailUpstreamRefresh(ctx, c.UserID, c.AppID, v.owner, true); err != nil {
+		// Expired for good: say so in the row, under its lease, so the
+		// portal and the authorization flow send the user to Connect.
+		claimed, err := v.store.ClaimUpstreamRefresh(ctx, c.UserID, c.AppID, c.Version, v.owner, v.now().Add(leaseFor))
+		if err == nil && claimed {
+			err = v.store.FailUpstreamRefresh(ctx, c.UserID, c.AppID, v.owner, true)
+		}
+		if err != nil {
 			return nil, err
 		}
 		return nil, ErrNeedsReconnect
@@ -259,6 +266,11 @@ func (v *Vault) refresh(ctx context.Context, c *models.UpstreamConnection, app *
 		}
 		if claimed {
 			return v.exchange(ctx, c, app)
+		}
+		if v.now().Before(expiry(c)) {
+			// Another process is refreshing, and this token still holds:
+			// use it rather than wait.
+			return nil, errStillValid
 		}
 		// Another process holds the lease, or has just refreshed: wait
 		// for the row to move on, then use what it wrote.
@@ -313,7 +325,7 @@ func (v *Vault) exchange(ctx context.Context, c *models.UpstreamConnection, app 
 			v.release(ctx, c, true)
 			return nil, ErrNeedsReconnect
 		}
-		v.log.Warn("vault: refresh failed", "app", app.Name, "user_id", c.UserID, "error", err)
+		v.log.Warn("vault: refresh failed", "app", app.Name, "user_id", c.UserID, "error", refreshProblem(err))
 		v.release(ctx, c, false)
 		if v.now().Before(expiry(c)) {
 			return nil, errStillValid
@@ -325,10 +337,37 @@ func (v *Vault) exchange(ctx context.Context, c *models.UpstreamConnection, app 
 	if next.Scopes == nil {
 		next.Scopes = c.Scopes
 	}
-	if err := v.store.FinishUpstreamRefresh(ctx, next, v.owner); err != nil {
-		return nil, fmt.Errorf("vault: save refreshed token of %s: %w", app.Name, err)
+	// The upstream may have spent the old refresh token: the new one must
+	// be saved, on a clock of its own, however long the exchange took.
+	var saveErr error
+	for range 3 {
+		save, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		saveErr = v.store.FinishUpstreamRefresh(save, next, v.owner)
+		cancel()
+		if saveErr == nil || errors.Is(saveErr, models.ErrConflict) {
+			break
+		}
+	}
+	if saveErr != nil {
+		v.log.Error("vault: a refreshed token could not be saved; it serves from memory until it expires",
+			"app", app.Name, "user_id", c.UserID, "error", saveErr)
+		return next, nil
 	}
 	return next, nil
+}
+
+// refreshProblem is what to log of a failed refresh: the OAuth error
+// code and status, never the body, which may echo credentials.
+func refreshProblem(err error) string {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		status := 0
+		if re.Response != nil {
+			status = re.Response.StatusCode
+		}
+		return fmt.Sprintf("token endpoint answered %d %s", status, re.ErrorCode)
+	}
+	return err.Error()
 }
 
 // config returns app's OAuth client, built once per change of the app.

@@ -297,3 +297,22 @@ func TestAutoDetectedAuthStyleIsRemembered(t *testing.T) {
 		t.Fatalf("one refused refresh reached the provider %d times, want 1", n)
 	}
 }
+
+// A token with no refresh token that has expired cannot be renewed: the
+// connection says so, for the portal and the authorization flow to send
+// the user to Connect, instead of staying "connected" for ever.
+func TestExpiredWithoutRefreshTokenNeedsReconnect(t *testing.T) {
+	up := newUpstream(t)
+	past := time.Now().Add(-time.Minute)
+	c := &models.UpstreamConnection{UserID: up.user.ID, AppID: up.app.ID, AccessToken: "old-access-token-0123456789", TokenType: "Bearer", ExpiresAt: &past}
+	if err := up.store.SaveUpstreamConnection(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := up.vault(t).Token(context.Background(), up.user.ID, up.app); !errors.Is(err, vault.ErrNeedsReconnect) {
+		t.Fatalf("Token: %v, want ErrNeedsReconnect", err)
+	}
+	got, err := up.store.GetUpstreamConnection(context.Background(), up.user.ID, up.app.ID)
+	if err != nil || got.Status != models.ConnectionNeedsReconnect {
+		t.Fatalf("connection %+v, %v; want needs_reconnect", got, err)
+	}
+}
