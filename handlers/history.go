@@ -33,6 +33,7 @@ var historyResources = []views.Option{
 	{Value: "policy", Label: "Policies"},
 	{Value: "upstream_app", Label: "Upstream apps"},
 	{Value: "user", Label: "Users"},
+	{Value: models.ResourceServiceAccount, Label: "Service accounts"},
 	{Value: models.ResourceSettings, Label: "Settings"},
 }
 

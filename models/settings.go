@@ -43,6 +43,9 @@ type Settings struct {
 	// AuditFailOpen lets MCP calls through when the audit log cannot be
 	// written, instead of refusing them. Default false (fail closed).
 	AuditFailOpen bool
+	// UserServiceAccounts lets every signed-in user create service
+	// accounts acting as themselves, from the portal. Default false.
+	UserServiceAccounts bool
 }
 
 // DefaultSettings are the settings of a fresh database: clients may
@@ -66,6 +69,7 @@ const (
 	settingMetadataDocumentsEnabled = "metadata_documents_enabled"
 	settingMetadataDocumentHosts    = "metadata_document_hosts"
 	settingAuditFailOpen            = "audit_fail_open"
+	settingUserServiceAccounts      = "user_service_accounts"
 )
 
 // fields maps each row name to the field it holds, for reading and
@@ -76,6 +80,7 @@ func (st *Settings) fields() map[string]any {
 		settingMetadataDocumentsEnabled: &st.MetadataDocumentsEnabled,
 		settingMetadataDocumentHosts:    &st.MetadataDocumentHosts,
 		settingAuditFailOpen:            &st.AuditFailOpen,
+		settingUserServiceAccounts:      &st.UserServiceAccounts,
 	}
 }
 
@@ -127,6 +132,7 @@ type settingsSnapshot struct {
 	MetadataDocumentsEnabled bool     `yaml:"metadata_documents_enabled"`
 	MetadataDocumentHosts    []string `yaml:"metadata_document_hosts"`
 	AuditFailOpen            bool     `yaml:"audit_fail_open"`
+	UserServiceAccounts      bool     `yaml:"user_service_accounts"`
 }
 
 func snapshotSettings(st Settings) settingsSnapshot {
@@ -139,6 +145,7 @@ func snapshotSettings(st Settings) settingsSnapshot {
 		MetadataDocumentsEnabled: st.MetadataDocumentsEnabled,
 		MetadataDocumentHosts:    hosts,
 		AuditFailOpen:            st.AuditFailOpen,
+		UserServiceAccounts:      st.UserServiceAccounts,
 	}
 }
 

@@ -223,8 +223,8 @@ func TestUpdateSettingsHistory(t *testing.T) {
 		t.Fatalf("%d changes, want %d", n, n0+1)
 	}
 	c := lastChange(t, s)
-	wantBefore := "registration_enabled: true\nmetadata_documents_enabled: true\nmetadata_document_hosts: []\naudit_fail_open: false\n"
-	wantAfter := "registration_enabled: false\nmetadata_documents_enabled: true\nmetadata_document_hosts:\n  - app.example.com\n  - '*.corp.example'\naudit_fail_open: false\n"
+	wantBefore := "registration_enabled: true\nmetadata_documents_enabled: true\nmetadata_document_hosts: []\naudit_fail_open: false\nuser_service_accounts: false\n"
+	wantAfter := "registration_enabled: false\nmetadata_documents_enabled: true\nmetadata_document_hosts:\n  - app.example.com\n  - '*.corp.example'\naudit_fail_open: false\nuser_service_accounts: false\n"
 	if c.Resource != ResourceSettings || c.ResourceID != 0 || c.ResourceName != "Settings" || c.Action != ActionUpdate ||
 		c.Actor != "alice@example.com" || c.Before != wantBefore || c.After != wantAfter {
 		t.Errorf("recorded %+v\nbefore:\n%s\nafter:\n%s", c, c.Before, c.After)

@@ -50,6 +50,8 @@ func resourceLabel(resource string) string {
 		return "Upstream app"
 	case "user":
 		return "User"
+	case "service_account":
+		return "Service account"
 	case "settings":
 		return "Settings"
 	}
