@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"slices"
@@ -63,6 +64,33 @@ func (s *Store) CreateServiceAccount(ctx context.Context, a *ServiceAccount) err
 		return fmt.Errorf("models: create service account %q: %w", a.Name, err)
 	}
 	return nil
+}
+
+// MintFunc makes the token of a new account, once its ID is known.
+type MintFunc func(id uint) (token string, err error)
+
+// CreateServiceAccountWithToken is CreateServiceAccount for a token that
+// names the account's ID: mint makes it in the same transaction, after
+// the row has its ID, and the account keeps its hash. It returns the
+// token, which nothing stores.
+func (s *Store) CreateServiceAccountWithToken(ctx context.Context, a *ServiceAccount, mint MintFunc) (string, error) {
+	var token string
+	err := s.configWrite(ctx, func(w *configTx) error {
+		a.TokenHash = HashToken(rand.Text()) // held until the real one is minted
+		if err := w.createServiceAccount(a); err != nil {
+			return err
+		}
+		var err error
+		if token, err = mint(a.ID); err != nil {
+			return err
+		}
+		a.TokenHash = HashToken(token)
+		return w.db.Model(&ServiceAccount{}).Where("id = ?", a.ID).Update("token_hash", a.TokenHash).Error
+	})
+	if err != nil {
+		return "", fmt.Errorf("models: create service account %q: %w", a.Name, err)
+	}
+	return token, nil
 }
 
 // RevokeServiceAccount revokes the service account with id from now on;

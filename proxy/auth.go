@@ -27,6 +27,18 @@ func (e *Engine) authenticate(w http.ResponseWriter, r *http.Request, snap *Snap
 		e.challenge(w, route, problem)
 		return nil, false
 	}
+	if jwt, sa, err := token.ParseServiceAccount(raw, e.issuerURL); !errors.Is(err, token.ErrNotServiceAccount) {
+		if err == nil {
+			var id *Identity
+			if id, err = e.serviceAccount(snap, route, jwt, sa); err == nil {
+				return id, true
+			}
+		} else {
+			err = errAccountUnknown
+		}
+		refuseServiceAccount(w, err)
+		return nil, false
+	}
 	claims, err := e.verifier.VerifyFor(raw, route.From, snap.clientAudience, snap.Revoked)
 	if err != nil {
 		e.challenge(w, route, tokenProblem(err))

@@ -21,6 +21,9 @@ type Store interface {
 	// For the gateway's own paths: route host sign-in and the routes list.
 	TakeRouteSignIn(ctx context.Context, codeHash string, now time.Time) (*models.RouteSignIn, error)
 	ListUpstreamConnections(ctx context.Context, f models.ConnectionFilter) ([]models.UpstreamConnection, error)
+	// Service accounts: every one not revoked, and when they were used.
+	AllServiceAccounts(ctx context.Context) ([]models.ServiceAccount, error)
+	TouchServiceAccounts(ctx context.Context, used map[uint]time.Time) error
 }
 
 // Build compiles a snapshot of the configuration in store. The version is
@@ -59,6 +62,9 @@ func (e *Engine) Build(ctx context.Context) (*Snapshot, error) {
 	}
 	if s.users, err = userMap(ctx, e.store); err != nil {
 		return nil, err
+	}
+	if s.accounts, err = accountMap(ctx, e.store); err != nil {
+		return nil, fmt.Errorf("proxy: read service accounts: %w", err)
 	}
 	settings, err := e.store.GetSettings(ctx)
 	if err != nil {

@@ -63,6 +63,7 @@ type Engine struct {
 	// consoleOrigin is issuerURL as an origin, for redirect checks.
 	consoleOrigin string
 	clientTokens  *clientTokens
+	accountUse    usage
 
 	snap    atomic.Pointer[Snapshot]
 	wake    chan struct{} // a reload is wanted

@@ -31,6 +31,8 @@ type Snapshot struct {
 	// users are every user, by ID, for what a token does not carry:
 	// whether the user is still enabled, and their groups.
 	users map[uint]*User
+	// accounts are the service accounts not revoked, by ID.
+	accounts map[uint]*account
 	// auditFailOpen lets calls through when the audit log cannot be
 	// written; an admin's choice, off by default.
 	auditFailOpen bool

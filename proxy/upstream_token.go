@@ -46,6 +46,15 @@ func (x *exchange) upstreamToken(w http.ResponseWriter) (string, bool) {
 	connect := x.e.issuerURL + ConsoleConnect + "?" + url.Values{"route": {strconv.FormatUint(uint64(x.route.ID), 10)}}.Encode()
 	portal := x.e.issuerURL + "/"
 	msg += connect + " (or the portal, " + portal + ")."
+	if x.id.ServiceAccount != "" {
+		// An account never starts an OAuth flow: its user connects.
+		msg = "The service account " + x.id.ServiceAccount + " acts as " + x.id.Email + ", who has no usable connection for " +
+			route + ". Sign in to the portal as " + x.id.Email + " and connect " + route + " first: " + connect
+		writeRPCError(w, http.StatusUnauthorized, mcp.ErrorResponse(nil, codeConnect, msg, map[string]string{
+			"connect_url": connect, "portal_url": portal,
+		}))
+		return "", false
+	}
 	// The challenge makes an MCP client sign in again; the authorization
 	// flow then runs Connect before the client gets its new token.
 	w.Header().Set("WWW-Authenticate", `Bearer resource_metadata="`+resourceMetadataURL(x.route)+`", scope="mcp", error="invalid_token", error_description="connect your upstream account in Drawbridge"`)

@@ -109,11 +109,13 @@ func New(d Deps) (*Server, error) {
 	return s, nil
 }
 
-// usageFlush is how often the vault records when connections were used.
+// usageFlush is how often the vault and the gateway record when
+// connections and service accounts were last used.
 const usageFlush = 10 * time.Second
 
 // Run keeps the gateway's configuration current, and records when
-// upstream connections were last used, until ctx ends.
+// upstream connections and service accounts were last used, until ctx
+// ends.
 func (s *Server) Run(ctx context.Context) {
 	go func() {
 		t := time.NewTicker(usageFlush)
@@ -125,6 +127,9 @@ func (s *Server) Run(ctx context.Context) {
 			case <-t.C:
 				if err := s.vault.Flush(ctx); err != nil && ctx.Err() == nil {
 					s.logger.Warn("record upstream connection use", "error", err)
+				}
+				if err := s.engine.FlushUsage(ctx); err != nil && ctx.Err() == nil {
+					s.logger.Warn("record service account use", "error", err)
 				}
 			}
 		}

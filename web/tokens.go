@@ -21,6 +21,8 @@ type tokenKit struct {
 	issuer   *token.Issuer
 	verifier *token.Verifier
 	asserter *token.Asserter
+	// accounts signs service-account tokens.
+	accounts *token.ServiceAccountIssuer
 }
 
 func newTokenKit(k Keys, cfg Config) (*tokenKit, error) {
@@ -37,5 +39,12 @@ func newTokenKit(k Keys, cfg Config) (*tokenKit, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &tokenKit{keys: keys, issuer: issuer, verifier: token.NewVerifier(keys, issuerURL, token.VerifierOptions{}), asserter: asserter}, nil
+	accounts, err := token.NewServiceAccountIssuer(keys, issuerURL)
+	if err != nil {
+		return nil, err
+	}
+	return &tokenKit{
+		keys: keys, issuer: issuer, verifier: token.NewVerifier(keys, issuerURL, token.VerifierOptions{}),
+		asserter: asserter, accounts: accounts,
+	}, nil
 }
