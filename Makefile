@@ -5,6 +5,7 @@ BIN     := bin/drawbridge
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 OIDC_TEST_PROVIDER := web/webtest/oidcprovider
+MCP_INSPECTOR := cmd/drawbridge/testdata/inspector
 
 .DEFAULT_GOAL := help
 .PHONY: help run build test testdeps lint generate verify bench clean
@@ -21,12 +22,15 @@ build: ## Build bin/drawbridge
 test: testdeps ## Run every test, with the race detector
 	$(GO) test -race -count=1 -timeout 15m ./...
 
-testdeps: $(OIDC_TEST_PROVIDER)/node_modules/.package-lock.json ## Install what the tests need (the test OIDC provider)
+testdeps: $(OIDC_TEST_PROVIDER)/node_modules/.package-lock.json $(MCP_INSPECTOR)/node_modules/.package-lock.json ## Install what the tests need (the test OIDC provider, the MCP Inspector)
 	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
 		{ echo "browser tests need Chromium: apt-get install -y chromium" >&2; exit 1; }
 
 $(OIDC_TEST_PROVIDER)/node_modules/.package-lock.json: $(OIDC_TEST_PROVIDER)/package-lock.json
 	npm ci --prefix $(OIDC_TEST_PROVIDER) --no-audit --no-fund
+
+$(MCP_INSPECTOR)/node_modules/.package-lock.json: $(MCP_INSPECTOR)/package-lock.json
+	npm ci --prefix $(MCP_INSPECTOR) --no-audit --no-fund
 
 lint: ## go vet and gofmt
 	$(GO) vet ./...

@@ -51,6 +51,9 @@ type Base struct {
 	// Warning, when set, says what every console page must warn admins
 	// of, or "".
 	Warning func(ctx context.Context) string
+	// ServiceAccountsInPortal, when set, says whether users may issue
+	// their own service accounts, which the portal then links to.
+	ServiceAccountsInPortal func(ctx context.Context) bool
 }
 
 // Page fills the props every page shares.
@@ -67,6 +70,9 @@ func (b Base) Page(c echo.Context, title, section string) views.Page {
 		p.Viewer = &views.Viewer{Email: u.Email, Name: u.Name, IsAdmin: u.IsAdmin}
 		if u.IsAdmin && b.Warning != nil {
 			p.Warning = b.Warning(c.Request().Context())
+		}
+		if b.ServiceAccountsInPortal != nil {
+			p.ServiceAccountsInPortal = b.ServiceAccountsInPortal(c.Request().Context())
 		}
 	}
 	return p

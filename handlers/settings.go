@@ -40,7 +40,7 @@ func (h *Settings) ShowSettings(c echo.Context) error {
 	props := h.View
 	props.Page = h.Page(c, "Settings", views.SectionSettings)
 	props.ConfigVersion = v
-	props.AuditFailOpen = st.AuditFailOpen
+	props.AuditFailOpen, props.SelfServiceAccounts = st.AuditFailOpen, st.UserServiceAccounts
 	return Render(c, http.StatusOK, views.SettingsPage(props))
 }
 
@@ -70,6 +70,32 @@ func (h *Settings) UpdateAuditSettings(c echo.Context) error {
 	return h.redirectWithFlash(c, "/admin/settings", views.FlashSuccess, msg)
 }
 
+// UpdateServiceAccountSettings turns self-service accounts on or off.
+func (h *Settings) UpdateServiceAccountSettings(c echo.Context) error {
+	ctx := c.Request().Context()
+	var on bool
+	switch c.FormValue("self_service") {
+	case "true":
+		on = true
+	case "false":
+	default:
+		return echo.NewHTTPError(http.StatusBadRequest, "self_service must be true or false.")
+	}
+	st, err := h.Store.GetSettings(ctx)
+	if err != nil {
+		return err
+	}
+	st.UserServiceAccounts = on
+	if err := h.Store.UpdateSettings(ctx, st); err != nil {
+		return err
+	}
+	msg := "Only administrators issue service accounts now; the ones users made keep working until revoked."
+	if on {
+		msg = "Every signed-in user may now issue service accounts acting as themselves, from the portal."
+	}
+	return h.redirectWithFlash(c, "/admin/settings", views.FlashSuccess, msg)
+}
+
 // AuditWarning is the console-wide warning while audit fail-open is on,
 // or "".
 func AuditWarning(store interface {
@@ -81,5 +107,16 @@ func AuditWarning(store interface {
 			return ""
 		}
 		return "Audit fail-open is on: when the audit log cannot be written, MCP calls go through unrecorded. Turn it off under Settings."
+	}
+}
+
+// SelfServiceAccounts reports, from the settings, whether users may
+// issue their own service accounts.
+func SelfServiceAccounts(store interface {
+	GetSettings(ctx context.Context) (models.Settings, error)
+}) func(ctx context.Context) bool {
+	return func(ctx context.Context) bool {
+		st, err := store.GetSettings(ctx)
+		return err == nil && st.UserServiceAccounts
 	}
 }

@@ -150,6 +150,9 @@ func allPages() map[string]templ.Component {
 	for name, c := range configPages() {
 		pages[name] = c
 	}
+	for name, c := range serviceAccountPages() {
+		pages[name] = c
+	}
 	return pages
 }
 

@@ -135,10 +135,14 @@ func TestSettingsPage(t *testing.T) {
 		}
 	}
 	mustOne(t, doc, "dl"+testid("settings"))
-	// The configuration is shown, not edited: the audit setting's form is
-	// the page's only one.
-	if n := doc.Find("main form").Length(); n != 1 || mustOne(t, doc, testid("audit-fail-open")).Find("form").Length() != 1 {
-		t.Errorf("%d forms on the settings page, want the audit setting's only", n)
+	// The configuration is shown, not edited: the audit and service
+	// account settings' forms are the page's only ones.
+	if n := doc.Find("main form").Length(); n != 2 || mustOne(t, doc, testid("audit-fail-open")).Find("form").Length() != 1 ||
+		mustOne(t, doc, testid("sa-self-service")).Length() != 1 {
+		t.Errorf("%d forms on the settings page, want the audit and service account settings' only", n)
+	}
+	if got := text(mustOne(t, doc, testid("settings-sa-mode"))); got != "Administrators only" {
+		t.Errorf("service accounts mode shown as %q", got)
 	}
 	if got := text(mustOne(t, doc, testid("settings-audit-mode"))); got != "Fail-closed" {
 		t.Errorf("audit mode shown as %q", got)

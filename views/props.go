@@ -33,6 +33,8 @@ type Page struct {
 	// Warning is shown at the top of every console page while it holds:
 	// a setting that weakens the gateway, say.
 	Warning string
+	// ServiceAccountsInPortal shows the portal's Service accounts link.
+	ServiceAccountsInPortal bool
 }
 
 // Viewer is the signed-in person, as the layout shows them.
@@ -212,9 +214,12 @@ type SettingsProps struct {
 	Providers     []string
 	Admins        []string
 	ConfigVersion int64
-	// AuditFailOpen is the one setting changed here: calls go through
-	// when the audit log cannot be written.
+	// AuditFailOpen: calls go through when the audit log cannot be
+	// written.
 	AuditFailOpen bool
+	// SelfServiceAccounts: users may issue service accounts acting as
+	// themselves, from the portal.
+	SelfServiceAccounts bool
 }
 
 // ErrorProps renders a 4xx/5xx page.

@@ -203,3 +203,101 @@ func tomlString(s string) string {
 	b.WriteByte('"')
 	return b.String()
 }
+
+// Service accounts: what to paste so that a CI pipeline or an agent
+// reaches a route with a service-account token. The token itself is in
+// none of them: each reads it from $DRAWBRIDGE_SERVICE_ACCOUNT_JWT, which
+// is set once (a CI secret, say), so that the setups can be committed.
+
+// Environment variables of the service-account setups.
+const (
+	// serviceAccountJWTEnv holds the bare token.
+	serviceAccountJWTEnv = "DRAWBRIDGE_SERVICE_ACCOUNT_JWT"
+	// serviceAccountTokenEnv holds "Drawbridge-" and the token, for
+	// Codex, which sends a variable's value after "Bearer " as it is.
+	serviceAccountTokenEnv = "DRAWBRIDGE_SERVICE_ACCOUNT_TOKEN"
+	// serviceAccountBearer is the Authorization value, with the token
+	// left to the shell or the MCP client to fill in.
+	serviceAccountBearer = "Bearer Drawbridge-${" + serviceAccountJWTEnv + "}"
+)
+
+// tokenSetup is the setup of one MCP client for one route with a
+// service-account token. Then, when set, is a second block to copy after
+// Code, under ThenLead.
+type tokenSetup struct {
+	setupSnippet
+	ThenLead string
+	Then     string
+}
+
+// serviceAccountSetups lists the setups the token page offers for one
+// route, in the order it shows them. Their keys are the portal's, so its
+// tab styles apply.
+func serviceAccountSetups(name, url string) []tokenSetup {
+	slug := serverSlug(name)
+	return []tokenSetup{
+		{setupSnippet: setupSnippet{Key: "claude-code", Client: "Claude Code", Lead: "Run where Claude Code runs, with the variable set:", Code: claudeCodeTokenSnippet(slug, url),
+			Note: "The shell fills in the token, and Claude Code keeps the header in its own settings."}},
+		{setupSnippet: setupSnippet{Key: "mcp-json", Client: ".mcp.json", Lead: "Save at the root of a project as", File: ".mcp.json", Code: mcpJSONTokenSnippet(slug, url),
+			Note: "Claude Code reads the token from the environment when it starts, so the file holds no secret and can be committed."}},
+		{setupSnippet: setupSnippet{Key: "codex", Client: "Codex", Lead: "Add to", File: "~/.codex/config.toml", Code: codexTokenSnippet(slug, url),
+			Note: "Codex sends the variable's value right after “Bearer ”, so the Drawbridge- prefix goes inside it."},
+			ThenLead: "Then, where Codex runs:", Then: codexTokenExport()},
+		{setupSnippet: setupSnippet{Key: "curl", Client: "curl", Lead: "Try it from a terminal:", Code: curlTokenSnippet(url),
+			Note: "The answer lists the tools the account may call through this route."}},
+	}
+}
+
+// serviceAccountHeader is the whole Authorization header for token.
+func serviceAccountHeader(token string) string {
+	return "Authorization: Bearer Drawbridge-" + token
+}
+
+// serviceAccountExport sets $DRAWBRIDGE_SERVICE_ACCOUNT_JWT to token in
+// a POSIX shell. The token is always single-quoted, whatever it holds.
+func serviceAccountExport(token string) string {
+	return "export " + serviceAccountJWTEnv + "='" + strings.ReplaceAll(token, "'", `'\''`) + "'"
+}
+
+// claudeCodeTokenSnippet adds the server to Claude Code with the token in
+// a header. The header is in double quotes so that the shell expands the
+// variable.
+func claudeCodeTokenSnippet(slug, url string) string {
+	return claudeCodeSnippet(slug, url) + ` --header "Authorization: ` + serviceAccountBearer + `"`
+}
+
+// mcpJSONTokenSnippet is the .mcp.json project file, with the header
+// Claude Code expands from the environment.
+func mcpJSONTokenSnippet(slug, url string) string {
+	type server struct {
+		Type    string            `json:"type"`
+		URL     string            `json:"url"`
+		Headers map[string]string `json:"headers"`
+	}
+	return jsonSnippet(map[string]any{"mcpServers": map[string]server{
+		slug: {Type: "http", URL: url, Headers: map[string]string{"Authorization": serviceAccountBearer}},
+	}})
+}
+
+// codexTokenSnippet is the table to add to Codex's ~/.codex/config.toml:
+// Codex sends $DRAWBRIDGE_SERVICE_ACCOUNT_TOKEN as the bearer token.
+func codexTokenSnippet(slug, url string) string {
+	return "[mcp_servers." + tomlKey(slug) + "]\n" +
+		"url = " + tomlString(url) + "\n" +
+		"bearer_token_env_var = " + tomlString(serviceAccountTokenEnv)
+}
+
+// codexTokenExport sets the variable codexTokenSnippet names, from the
+// one that holds the bare token.
+func codexTokenExport() string {
+	return "export " + serviceAccountTokenEnv + `="Drawbridge-$` + serviceAccountJWTEnv + `"`
+}
+
+// curlTokenSnippet lists the route's tools with the token.
+func curlTokenSnippet(url string) string {
+	return "curl -X POST " + shellQuote(url) + " \\\n" +
+		`  -H "Authorization: Bearer Drawbridge-$` + serviceAccountJWTEnv + `" \` + "\n" +
+		"  -H 'Content-Type: application/json' \\\n" +
+		"  -H 'Accept: application/json, text/event-stream' \\\n" +
+		`  -d '{"jsonrpc":"2.0","id":1,"method":"tools/list"}'`
+}

@@ -101,6 +101,14 @@ func routes(e *echo.Echo, d Deps, m *metrics, base handlers.Base, sessions *Sess
 	signedIn.POST("/connections/refresh", connect.Refresh)
 	routeSignIn := &handlers.RouteSignIn{Store: d.Store, Gateway: d.engine}
 	signedIn.GET("/login/route", routeSignIn.Start)
+
+	// Service accounts a user issues for themselves, when the settings
+	// allow it.
+	ownAccounts := &handlers.ServiceAccounts{Base: base, Store: d.Store, Gateway: d.engine, Issuer: d.tokens.accounts}
+	signedIn.GET("/service-accounts", ownAccounts.List)
+	signedIn.POST("/service-accounts", ownAccounts.Create)
+	signedIn.POST("/service-accounts/:id/revoke", ownAccounts.Revoke)
+	signedIn.POST("/service-accounts/:id/rotate", ownAccounts.Rotate)
 	signedIn.GET("/authorizations", authorizations.ListAuthorizations)
 	signedIn.POST("/authorizations/revoke", authorizations.RevokeAuthorization)
 
@@ -156,6 +164,12 @@ func routes(e *echo.Echo, d Deps, m *metrics, base handlers.Base, sessions *Sess
 	admin.POST("/clients/:id/enable", clients.EnableClient)
 	admin.POST("/clients/:id/delete", clients.DeleteClient)
 
+	accounts := &handlers.ServiceAccounts{Base: base, Store: d.Store, Gateway: d.engine, Issuer: d.tokens.accounts, Admin: true}
+	admin.GET("/service-accounts", accounts.List)
+	admin.POST("/service-accounts", accounts.Create)
+	admin.POST("/service-accounts/:id/revoke", accounts.Revoke)
+	admin.POST("/service-accounts/:id/rotate", accounts.Rotate)
+
 	history := &handlers.History{Base: base, Store: d.Store}
 	admin.GET("/history", history.ListHistory)
 	admin.GET("/history/:id", history.ShowChange)
@@ -163,11 +177,10 @@ func routes(e *echo.Echo, d Deps, m *metrics, base handlers.Base, sessions *Sess
 	settings := &handlers.Settings{Base: base, Store: d.Store, View: settingsView(d.Config)}
 	admin.GET("/settings", settings.ShowSettings)
 	admin.POST("/settings/audit", settings.UpdateAuditSettings)
+	admin.POST("/settings/service-accounts", settings.UpdateServiceAccountSettings)
 
 	// Sections still to come say so plainly.
 	todo := handlers.Placeholders{Base: base}
-	admin.GET("/service-accounts", todo.Placeholder(views.SectionServiceAccounts, "Service accounts",
-		"Service accounts give CI and agents a revocable token that acts as one user. Not built yet."))
 	admin.GET("/audit", todo.Placeholder(views.SectionAudit, "Audit log",
 		"Every MCP call through the gateway is already recorded, before it is forwarded, and the command drawbridge audit verify checks it. Searching and exporting it here is not built yet."))
 

@@ -98,7 +98,10 @@ func New(d Deps) (*Server, error) {
 	// the client address, and a header is anyone's to write.
 	e.IPExtractor = echo.ExtractIPDirect()
 	sessions := NewSessions(d.Keys, d.Store, d.Config.Identity.Session, console.Scheme == "https", d.Logger)
-	base := handlers.Base{Sessions: sessions, Version: d.Version, Warning: handlers.AuditWarning(d.Store)}
+	base := handlers.Base{
+		Sessions: sessions, Version: d.Version, Warning: handlers.AuditWarning(d.Store),
+		ServiceAccountsInPortal: handlers.SelfServiceAccounts(d.Store),
+	}
 	e.HTTPErrorHandler = errorHandler(base, d.Logger)
 
 	s := &Server{

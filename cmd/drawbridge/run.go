@@ -39,6 +39,8 @@ Usage:
                                  (--dry-run: only show the plan; --prune: delete what FILE omits)
   drawbridge export [-o FILE]    write the routes, policies and apps as a file apply reads
   drawbridge keys <command>      manage keys: list, rotate signing, rotate encryption, reencrypt
+  drawbridge service-account <command>
+                                 manage tokens for CI jobs and agents: create, list, revoke, rotate
   drawbridge audit verify        check the audit log's hash chains
   drawbridge demo-server         run only the demo MCP server on loopback
   drawbridge version             print the version
@@ -71,6 +73,8 @@ func run(ctx context.Context, args, environ []string, stdin io.Reader, stdout, s
 		err = exportCommand(ctx, args, env, sio)
 	case "keys":
 		err = keysCommand(ctx, args, env, sio)
+	case "service-account", "service-accounts":
+		err = serviceAccountCommand(ctx, args, env, sio)
 	case "audit":
 		err = auditCommand(ctx, args, env, sio)
 	case "demo-server":
