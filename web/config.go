@@ -5,6 +5,8 @@ import (
 	"net"
 	"net/mail"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
@@ -20,6 +22,15 @@ type Config struct {
 	Admins   []string       `yaml:"admins"`
 	OAuth    OAuthConfig    `yaml:"oauth"`
 	Log      LogConfig      `yaml:"log"`
+	Audit    AuditConfig    `yaml:"audit"`
+}
+
+// AuditConfig is where the audit log goes besides the database.
+type AuditConfig struct {
+	// Stream copies every audit event, and each outcome, as a JSON line
+	// to "stdout" or to a file (appended, created 0600), for a SIEM to
+	// pick up. "" streams nothing.
+	Stream string `yaml:"stream"`
 }
 
 // OAuthConfig tunes the authorization server MCP clients sign in through.
@@ -242,6 +253,11 @@ func (c Config) Validate() error {
 	case "text", "json":
 	default:
 		add("log.format", "must be text or json, got %q", c.Log.Format)
+	}
+	if st := c.Audit.Stream; st != "" && st != "stdout" {
+		if info, err := os.Stat(filepath.Dir(st)); err != nil || !info.IsDir() {
+			add("audit.stream", "must be stdout or a file in an existing directory, got %q", st)
+		}
 	}
 
 	if len(ps) > 0 {

@@ -6,10 +6,12 @@ package web
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -75,7 +77,11 @@ func New(d Deps) (*Server, error) {
 	}
 	d.metadataClients = handlers.NewMetadataClients(d.Store, d.Config.OAuth.AllowPrivateClientMetadata)
 	m := newMetrics()
-	auditor := audit.New(d.Store, audit.Options{Logger: d.Logger, Metrics: m.registry})
+	stream, err := openAuditStream(d.Config.Audit.Stream)
+	if err != nil {
+		return nil, err
+	}
+	auditor := audit.New(d.Store, audit.Options{Logger: d.Logger, Metrics: m.registry, Stream: stream})
 	d.auditor = auditor
 	d.vault = vault.New(vault.Options{Store: d.Store, Client: d.UpstreamClient, Logger: d.Logger})
 	d.engine = proxy.New(proxy.Options{
@@ -140,9 +146,34 @@ func (s *Server) Run(ctx context.Context) {
 	s.engine.Run(ctx)
 }
 
-// Close writes out what the audit log still holds. Call it after the
-// HTTP server has shut down, before the store closes.
-func (s *Server) Close(ctx context.Context) error { return s.audit.Close(ctx) }
+// Close writes out what the audit log still holds, and when connections
+// and service accounts were last used. Call it after the HTTP server has
+// shut down, before the store closes.
+func (s *Server) Close(ctx context.Context) error {
+	if err := s.vault.Flush(ctx); err != nil {
+		s.logger.Warn("record upstream connection use", "error", err)
+	}
+	if err := s.engine.FlushUsage(ctx); err != nil {
+		s.logger.Warn("record service account use", "error", err)
+	}
+	return s.audit.Close(ctx)
+}
+
+// openAuditStream opens where the audit log is copied as JSON lines:
+// nil for nowhere.
+func openAuditStream(where string) (io.Writer, error) {
+	switch where {
+	case "":
+		return nil, nil
+	case "stdout":
+		return os.Stdout, nil
+	}
+	f, err := os.OpenFile(where, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("audit.stream: %w", err)
+	}
+	return f, nil
+}
 
 // ServeHTTP sends the console host to the console and every other host to
 // the gateway engine.

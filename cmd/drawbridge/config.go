@@ -53,6 +53,7 @@ var envSetters = map[string]func(*web.Config, string) error{
 	"DRAWBRIDGE_ADMINS":          func(c *web.Config, v string) error { c.Admins = splitList(v); return nil },
 	"DRAWBRIDGE_LOG_LEVEL":       func(c *web.Config, v string) error { c.Log.Level = v; return nil },
 	"DRAWBRIDGE_LOG_FORMAT":      func(c *web.Config, v string) error { c.Log.Format = v; return nil },
+	"DRAWBRIDGE_AUDIT_STREAM":    func(c *web.Config, v string) error { c.Audit.Stream = v; return nil },
 	"DRAWBRIDGE_LOCAL_ACCOUNTS": func(c *web.Config, v string) error {
 		var b bool
 		c.Identity.LocalAccounts = &b

@@ -55,6 +55,8 @@ identity:
       issuer: "not a url"
 log:
   level: loud
+audit:
+  stream: /no/such/dir/audit.jsonl
 `)
 	_, err := loadConfig(configFlags{file: file}, nil)
 	if err == nil {
@@ -67,6 +69,7 @@ log:
 		"bad.yaml:7: identity.oidc[0].issuer",
 		"bad.yaml:6: identity.oidc[0].client_id: is required",
 		"bad.yaml:9: log.level",
+		"bad.yaml:11: audit.stream",
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)

@@ -9,6 +9,7 @@ type metrics struct {
 	events          prometheus.Counter
 	failures        *prometheus.CounterVec
 	outcomesDropped prometheus.Counter
+	streamDropped   prometheus.Counter
 	chainGaps       prometheus.Counter
 }
 
@@ -32,6 +33,10 @@ func newMetrics(reg prometheus.Registerer, w *Writer) *metrics {
 			Name: "drawbridge_audit_failures_total",
 			Help: "Audit transactions that failed, by what they wrote (events: their requests were refused; outcomes: dropped).",
 		}, []string{"op"}),
+		streamDropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "drawbridge_audit_stream_dropped_total",
+			Help: "Audit lines the JSON-lines stream could not keep up with; the database still holds them.",
+		}),
 		outcomesDropped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "drawbridge_audit_outcomes_dropped_total",
 			Help: "Outcomes dropped because their queue was full or the writer closed.",
@@ -50,7 +55,7 @@ func newMetrics(reg prometheus.Registerer, w *Writer) *metrics {
 		Help: "Outcomes waiting to be written.",
 	}, func() float64 { return float64(len(w.outcomes)) })
 	if reg != nil {
-		reg.MustRegister(m.commitSeconds, m.batchEvents, m.events, m.failures, m.outcomesDropped, m.chainGaps, queue, outcomeQueue)
+		reg.MustRegister(m.commitSeconds, m.batchEvents, m.events, m.failures, m.outcomesDropped, m.streamDropped, m.chainGaps, queue, outcomeQueue)
 	}
 	return m
 }

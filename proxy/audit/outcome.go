@@ -56,6 +56,9 @@ func (w *Writer) flushOutcomes() {
 	start := time.Now()
 	err := w.store.RecordAuditOutcomes(ctx, batch)
 	w.m.commitSeconds.WithLabelValues("outcomes").Observe(time.Since(start).Seconds())
+	if err == nil && w.stream != nil {
+		w.stream.outcomes(batch)
+	}
 	if err != nil {
 		w.m.failures.WithLabelValues("outcomes").Inc()
 		w.log.Error("audit: outcomes not recorded", "writer", w.name, "outcomes", n, "error", err)

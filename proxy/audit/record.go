@@ -191,6 +191,9 @@ func (w *Writer) commit(batch []*pending, n int) {
 		w.m.events.Add(float64(n))
 		w.m.batchEvents.Observe(float64(n))
 		w.checkChain(events)
+		if w.stream != nil {
+			w.stream.events(events)
+		}
 	}
 	for _, p := range batch {
 		p.done <- err

@@ -17,6 +17,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strings"
@@ -59,6 +60,9 @@ type Options struct {
 	Logger               *slog.Logger
 	// Metrics, when set, receives the writer's collectors.
 	Metrics prometheus.Registerer
+	// Stream, when set, receives every committed event and every outcome
+	// written as a JSON line, for a SIEM to pick up.
+	Stream io.Writer
 }
 
 // DefaultRedactKeys are the RedactKeys used when Options leaves them out.
@@ -114,9 +118,13 @@ type Writer struct {
 	quit     chan struct{} // closed by Close: stop waiting to queue
 	done     chan struct{} // closed when the writing goroutine has finished
 	once     sync.Once
+	// streamOnce closes the stream once the writing goroutine is done.
+	streamOnce sync.Once
 
 	queued  atomic.Int64 // events queued, not yet committed
 	dropped atomic.Int64 // outcomes dropped since the last warning
+
+	stream *stream // nil without Options.Stream
 
 	// The writing goroutine's own: the head of the chain it last wrote.
 	lastSeq  uint64
@@ -173,6 +181,9 @@ func New(store Store, opts Options) *Writer {
 	// finds the queue full waits (for its context), never drops.
 	w.records = make(chan *pending, 2*w.maxBatch)
 	w.m = newMetrics(opts.Metrics, w)
+	if opts.Stream != nil {
+		w.stream = newStream(w, opts.Stream)
+	}
 	go w.run()
 	return w
 }
@@ -208,8 +219,11 @@ func (w *Writer) Close(ctx context.Context) error {
 	})
 	select {
 	case <-w.done:
-		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("audit: close: %w", ctx.Err())
 	}
+	if w.stream != nil {
+		w.streamOnce.Do(w.stream.close)
+	}
+	return nil
 }
