@@ -55,22 +55,31 @@ func (h *ServiceAccounts) base() string {
 	return "/service-accounts"
 }
 
-// offered refuses the portal's pages while self-service is off.
-func (h *ServiceAccounts) offered(c echo.Context) (bool, error) {
+// maxOwnAccounts caps the active accounts a user issues for themselves:
+// each one is configuration every process reloads.
+const maxOwnAccounts = 20
+
+// selfService reports whether users may issue their own accounts.
+func (h *ServiceAccounts) selfService(c echo.Context) (bool, error) {
 	st, err := h.Store.GetSettings(c.Request().Context())
-	if err != nil {
-		return false, err
+	return st.UserServiceAccounts, err
+}
+
+// mayIssue refuses the portal's create and rotate while self-service is
+// off. Listing and revoking one's own accounts stay open: a user who
+// leaked a token can always stop it.
+func (h *ServiceAccounts) mayIssue(c echo.Context) (bool, error) {
+	on, err := h.selfService(c)
+	if err == nil && !h.Admin && !on {
+		err = echo.NewHTTPError(http.StatusForbidden, "Service accounts are issued by administrators here. Ask one for a token.")
 	}
-	if !h.Admin && !st.UserServiceAccounts {
-		return false, echo.NewHTTPError(http.StatusNotFound, "Service accounts are issued by administrators here. Ask one for a token.")
-	}
-	return st.UserServiceAccounts, nil
+	return on, err
 }
 
 // List shows a page of accounts, filtered by ?q=, ?user= and ?status=,
 // and the form that creates one.
 func (h *ServiceAccounts) List(c echo.Context) error {
-	selfService, err := h.offered(c)
+	selfService, err := h.selfService(c)
 	if err != nil {
 		return err
 	}
@@ -171,9 +180,11 @@ func accountRow(a *models.ServiceAccount, snap *proxy.Snapshot, now time.Time) v
 	return row
 }
 
-// Create issues an account and shows its token, once.
+// Create issues an account and shows its token, once. An account a user
+// issues for themselves is named after them, "alice@example.com/ci",
+// so that no user can pick the name a policy rule trusts.
 func (h *ServiceAccounts) Create(c echo.Context) error {
-	selfService, err := h.offered(c)
+	selfService, err := h.mayIssue(c)
 	if err != nil {
 		return err
 	}
@@ -196,9 +207,20 @@ func (h *ServiceAccounts) Create(c echo.Context) error {
 			a.UserID = u.ID
 		}
 	} else {
-		a.UserID = UserFrom(c).ID
+		u := UserFrom(c)
+		a.UserID = u.ID
+		if form.Name != "" {
+			a.Name = u.Email + "/" + form.Name
+		}
 		if !h.mayUseAll(c, form.RouteIDs) {
 			problems["routes"] = "Routes: you may only choose routes you can use."
+		}
+		_, active, err := h.Store.ListServiceAccounts(ctx, models.ServiceAccountFilter{UserID: u.ID, Status: models.ServiceAccountActive, Limit: 1})
+		if err != nil {
+			return err
+		}
+		if active >= maxOwnAccounts {
+			problems["name"] = "Name: you have " + strconv.Itoa(maxOwnAccounts) + " active service accounts already; revoke one first."
 		}
 	}
 	expires, msg := parseExpiry(form.Expiry, form.ExpiryDate, time.Now())
@@ -285,9 +307,15 @@ func (h *ServiceAccounts) Revoke(c echo.Context) error {
 // Rotate gives an account a new token, shown once; the old one works for
 // the grace period chosen.
 func (h *ServiceAccounts) Rotate(c echo.Context) error {
+	if _, err := h.mayIssue(c); err != nil {
+		return err
+	}
 	a, err := h.account(c)
 	if err != nil {
 		return err
+	}
+	if st := a.Status(time.Now()); st != models.ServiceAccountActive {
+		return echo.NewHTTPError(http.StatusConflict, a.Name+" is "+st+": create a new account instead of rotating it.")
 	}
 	grace, ok := graces[c.FormValue("grace")]
 	if !ok {
@@ -314,9 +342,6 @@ func (h *ServiceAccounts) Rotate(c echo.Context) error {
 
 // account is the account in the path, if the viewer may manage it.
 func (h *ServiceAccounts) account(c echo.Context) (*models.ServiceAccount, error) {
-	if _, err := h.offered(c); err != nil {
-		return nil, err
-	}
 	id, err := pathID(c)
 	if err != nil {
 		return nil, err

@@ -92,15 +92,18 @@ func TestCreateAndGetServiceAccount(t *testing.T) {
 		}
 	}
 
-	// An all-digit name is found by name when no account has that ID.
-	digits := createServiceAccount(t, s, "2024", alice.ID)
-	if got, err := s.FindServiceAccount(ctx, "2024"); err != nil || got.ID != digits.ID {
-		t.Errorf("FindServiceAccount(2024) = %+v, %v", got, err)
+	// An all-digit name would read as an ID on the command line.
+	if fields := invalidFields(t, s.CreateServiceAccount(ctx, testServiceAccount("2024", alice.ID))); !slices.Equal(fields, []string{"name"}) {
+		t.Errorf("an all-digit name: invalid %v, want name", fields)
 	}
-	if len(digits.RouteIDs) != 0 || digits.RoutesRestricted {
-		t.Errorf("an account without routes has RouteIDs %v, restricted %v", digits.RouteIDs, digits.RoutesRestricted)
+	if fields := invalidFields(t, s.CreateServiceAccount(ctx, testServiceAccount("ci\u202edeploy", alice.ID))); !slices.Equal(fields, []string{"name"}) {
+		t.Errorf("a name with a bidi override: invalid %v, want name", fields)
 	}
-	if got := getServiceAccount(t, s, digits.ID); got.RouteIDs == nil || len(got.RouteIDs) != 0 {
+	plain := createServiceAccount(t, s, "plain", alice.ID)
+	if len(plain.RouteIDs) != 0 || plain.RoutesRestricted {
+		t.Errorf("an account without routes has RouteIDs %v, restricted %v", plain.RouteIDs, plain.RoutesRestricted)
+	}
+	if got := getServiceAccount(t, s, plain.ID); got.RouteIDs == nil || len(got.RouteIDs) != 0 {
 		t.Errorf("read RouteIDs = %#v, want empty, not nil", got.RouteIDs)
 	}
 
@@ -468,6 +471,18 @@ func TestRotateServiceAccount(t *testing.T) {
 		t.Errorf("after a rotation with grace: %+v", got)
 	}
 
+	// A second rotation during the grace (a double click) keeps the token
+	// still deployed, and its deadline; the one never picked up goes.
+	graceBefore := got.PreviousValidUntil
+	if err := s.RotateServiceAccount(ctx, a.ID, HashToken("second again"), 7*24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if got := getServiceAccount(t, s, a.ID); got.TokenHash != HashToken("second again") || got.PreviousTokenHash != first || !got.PreviousValidUntil.Equal(*graceBefore) {
+		t.Errorf("after a rotation during the grace: %+v", got)
+	}
+	if fields := invalidFields(t, s.RotateServiceAccount(ctx, a.ID, HashToken("too long"), 31*24*time.Hour)); !slices.Equal(fields, []string{"grace"}) {
+		t.Errorf("a grace of 31 days: invalid %v", fields)
+	}
 	if err := s.RotateServiceAccount(ctx, a.ID, third, 0); err != nil {
 		t.Fatal(err)
 	}

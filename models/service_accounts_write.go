@@ -66,6 +66,10 @@ func (s *Store) CreateServiceAccount(ctx context.Context, a *ServiceAccount) err
 	return nil
 }
 
+// MaxRotationGrace is the longest the old token may keep working after a
+// rotation: a rotation is how a leaked token is cut off.
+const MaxRotationGrace = 30 * 24 * time.Hour
+
 // MintFunc makes the token of a new account, once its ID is known.
 type MintFunc func(id uint) (token string, err error)
 
@@ -175,8 +179,10 @@ func (w *configTx) checkServiceAccount(a *ServiceAccount) ([]Route, error) {
 	switch {
 	case a.Name == "":
 		v.Add("name", "is required")
-	case strings.ContainsFunc(a.Name, unicode.IsControl):
-		v.Add("name", "must not contain control characters")
+	case strings.ContainsFunc(a.Name, func(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }):
+		v.Add("name", "must not contain control or invisible formatting characters")
+	case strings.Trim(a.Name, "0123456789") == "":
+		v.Add("name", "must not be only digits, which read as an account ID")
 	default:
 		validateMaxChars(&v, "name", a.Name, maxServiceAccountNameChars)
 	}
@@ -264,10 +270,20 @@ func (w *configTx) rotateServiceAccount(id uint, newHash string, grace time.Dura
 		v.Add("token_hash", "must differ from the current token's")
 		return v.Err()
 	}
+	if grace > MaxRotationGrace {
+		v.Add("grace", fmt.Sprintf("must be at most %s", MaxRotationGrace))
+		return v.Err()
+	}
 	t := now()
 	rotated := *old
 	rotated.TokenHash, rotated.PreviousTokenHash, rotated.PreviousValidUntil = newHash, "", nil
-	if grace > 0 {
+	switch {
+	case grace > 0 && old.PreviousValidUntil != nil && old.PreviousValidUntil.After(t):
+		// A rotation during another's grace (a second click, say): the
+		// token still deployed is the older one, so it keeps its grace,
+		// and the token never picked up is the one replaced.
+		rotated.PreviousTokenHash, rotated.PreviousValidUntil = old.PreviousTokenHash, old.PreviousValidUntil
+	case grace > 0:
 		until := dbTime(t.Add(grace))
 		rotated.PreviousTokenHash, rotated.PreviousValidUntil = old.TokenHash, &until
 	}

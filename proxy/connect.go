@@ -125,6 +125,9 @@ func (s *Snapshot) AllowedServers(id *Identity, from netip.Addr) []*Route {
 // MayUse reports whether route's policies let id start an MCP session
 // there (an initialize) or, on other routes, load its front page.
 func MayUse(route *Route, id *Identity, from netip.Addr) bool {
+	if id.Routes != nil && !id.Routes[route.ID] {
+		return false
+	}
 	in := policy.Input{
 		Authenticated: true, UserID: id.UserID, Email: id.Email, Groups: id.Groups, ClientID: id.ClientID,
 		ServiceAccount: id.ServiceAccount, SourceIP: from, HTTPMethod: http.MethodGet, HTTPPath: "/", Now: time.Now(),
@@ -165,6 +168,11 @@ func (e *Engine) disconnect(w http.ResponseWriter, r *http.Request, snap *Snapsh
 	}
 	id := e.identify(w, r, snap, route)
 	if id == nil {
+		return
+	}
+	if id.ServiceAccount != "" {
+		// An account uses its user's connections; only the user ends them.
+		writeJSON(w, http.StatusForbidden, map[string]any{"error": "a service account cannot disconnect its user's upstream account; the user can, in the portal"})
 		return
 	}
 	if route.App == nil || e.vault == nil {

@@ -100,7 +100,7 @@ func (e *Engine) serviceAccount(snap *Snapshot, route *Route, jwt string, c toke
 		e.accountUse.touch(acc.ID, now)
 		return &Identity{
 			UserID: strconv.FormatUint(uint64(u.ID), 10), Email: u.Email, Groups: u.Groups,
-			ServiceAccount: acc.Name, ClientID: "service-account:" + acc.Name,
+			ServiceAccount: acc.Name, ClientID: "service-account:" + acc.Name, Routes: acc.routes,
 		}, nil
 	}
 }
@@ -144,5 +144,19 @@ func (e *Engine) FlushUsage(ctx context.Context) error {
 	if len(used) == 0 {
 		return nil
 	}
-	return e.store.TouchServiceAccounts(ctx, used)
+	err := e.store.TouchServiceAccounts(ctx, used)
+	if err != nil {
+		// Keep them for the next flush, unless newer uses came since.
+		e.accountUse.mu.Lock()
+		for id, at := range used {
+			if cur, ok := e.accountUse.used[id]; !ok || cur.Before(at) {
+				if e.accountUse.used == nil {
+					e.accountUse.used = map[uint]time.Time{}
+				}
+				e.accountUse.used[id] = at
+			}
+		}
+		e.accountUse.mu.Unlock()
+	}
+	return err
 }

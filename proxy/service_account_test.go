@@ -203,3 +203,68 @@ func TestServiceAccountRefusals(t *testing.T) {
 	g.waitVersion()
 	refused("disabled owner", "Bearer Drawbridge-"+raw, http.StatusUnauthorized, "can no longer sign in")
 }
+
+// A restricted account works on its routes, lists only them, and cannot
+// end its user's upstream connections.
+func TestServiceAccountRestrictionAndGatewayPaths(t *testing.T) {
+	g := newGateway(t)
+	open := "allow:\n  and:\n    - authenticated_user: true\n"
+	alpha := g.route("Alpha", "alpha.localhost", open)
+	g.route("Beta", "beta.localhost", open)
+	raw, _ := g.serviceAccount("alpha-only", func(a *models.ServiceAccount) { a.RouteIDs = []uint{alpha.ID} })
+	auth := "Bearer Drawbridge-" + raw
+	if status, msg, _ := g.callAs(alpha.From, auth); status != http.StatusOK {
+		t.Fatalf("its own route: %d %s", status, msg)
+	}
+	req, _ := http.NewRequest(http.MethodGet, alpha.From+"/.drawbridge/mcp/routes", nil)
+	req.Header.Set("Authorization", auth)
+	resp, err := g.httpClient("").Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "Alpha") || strings.Contains(string(body), "Beta") {
+		t.Fatalf("routes list for a restricted account: %d %s", resp.StatusCode, body)
+	}
+	req, _ = http.NewRequest(http.MethodPost, alpha.From+"/.drawbridge/mcp/disconnect", nil)
+	req.Header.Set("Authorization", auth)
+	resp, err = g.httpClient("").Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("disconnect with a service account: %d, want 403", resp.StatusCode)
+	}
+}
+
+// After a rotation with a grace, both tokens work until the grace ends.
+func TestServiceAccountRotationGrace(t *testing.T) {
+	g := newGateway(t)
+	route := g.route("Tools", "tools.localhost", "allow:\n  and:\n    - authenticated_user: true\n")
+	old, acc := g.serviceAccount("rotating", nil)
+	issuer, _ := token.NewServiceAccountIssuer(g.keys, issuerURL)
+	next, _, err := issuer.Issue(acc.ID, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.store.RotateServiceAccount(context.Background(), acc.ID, models.HashToken(next), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	g.waitVersion()
+	for name, tok := range map[string]string{"old, in its grace": old, "new": next} {
+		if status, msg, _ := g.callAs(route.From, "Bearer Drawbridge-"+tok); status != http.StatusOK {
+			t.Errorf("%s token: %d %s", name, status, msg)
+		}
+	}
+	if err := g.store.RotateServiceAccount(context.Background(), acc.ID, models.HashToken("yet another"), 0); err != nil {
+		t.Fatal(err)
+	}
+	g.waitVersion()
+	for name, tok := range map[string]string{"old": old, "replaced": next} {
+		if status, _, _ := g.callAs(route.From, "Bearer Drawbridge-"+tok); status != http.StatusUnauthorized {
+			t.Errorf("%s token after a rotation without grace: %d, want 401", name, status)
+		}
+	}
+}

@@ -258,7 +258,7 @@ func serviceAccountCreate(p ServiceAccountsProps) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = formField(field{Name: "name", Label: "Name", Type: "text", Value: p.Form.Name, Autocomplete: "off", Placeholder: "ci-deploy", Hint: "Shown in the audit log: name it after the pipeline or agent.", Error: p.Errors["name"], Required: true}).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = formField(field{Name: "name", Label: "Name", Type: "text", Value: p.Form.Name, Autocomplete: "off", Placeholder: "ci-deploy", Hint: nameHint(p), Error: p.Errors["name"], Required: true}).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -1540,6 +1540,15 @@ func containsID(ids []uint, id uint) bool {
 // no now to compare with, any end time counts.
 func graceRunning(until *time.Time, now time.Time) bool {
 	return until != nil && (now.IsZero() || until.After(now))
+}
+
+// nameHint says what the name is for; in the portal, that it is kept
+// after the viewer's email, so that no one picks a name a policy trusts.
+func nameHint(p ServiceAccountsProps) string {
+	if p.Admin || p.Viewer == nil {
+		return "Shown in the audit log: name it after the pipeline or agent."
+	}
+	return "Shown in the audit log as " + p.Viewer.Email + "/<name>: name it after the pipeline or agent."
 }
 
 var _ = templruntime.GeneratedTemplate

@@ -89,8 +89,11 @@ func TestServiceAccountsConsole(t *testing.T) {
 func TestServiceAccountsSelfService(t *testing.T) {
 	w := newConnectWorld(t)
 	b := w.signedIn(t)
-	if resp, _ := b.get("/service-accounts"); resp.StatusCode != http.StatusNotFound {
-		t.Fatalf("self-service while off: %d, want 404", resp.StatusCode)
+	if resp, body := b.get("/service-accounts"); resp.StatusCode != http.StatusOK || strings.Contains(body, `action="/service-accounts"`) {
+		t.Fatalf("self-service while off: %d, want the list without a create form", resp.StatusCode)
+	}
+	if resp, _ := b.post("/service-accounts", url.Values{"name": {"sneaky"}, "expiry": {"never"}}); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("create while self-service is off: %d, want 403", resp.StatusCode)
 	}
 	st, _ := w.app.Store.GetSettings(context.Background())
 	st.UserServiceAccounts = true
@@ -109,9 +112,16 @@ func TestServiceAccountsSelfService(t *testing.T) {
 		t.Fatalf("create own: %d %.300s", resp.StatusCode, body)
 	}
 	tokenOnPage(t, body)
-	acc, err := w.app.Store.FindServiceAccount(context.Background(), "mine")
+	// Its name is kept after alice's email: no user can pick a name a
+	// policy rule trusts.
+	acc, err := w.app.Store.FindServiceAccount(context.Background(), "alice@example.com/mine")
 	if err != nil || acc.UserID != w.alice.ID {
-		t.Fatalf("the account acts as %d, want alice (%d): %v", acc.UserID, w.alice.ID, err)
+		t.Fatalf("the account: %+v %v, want alice's, named after her", acc, err)
+	}
+	// Only routes she may use.
+	resp, _ = b.post("/service-accounts", url.Values{"name": {"other"}, "expiry": {"never"}, "routes": {"9999"}})
+	if resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("a route she may not use: %d, want 422", resp.StatusCode)
 	}
 	// Nor touch another user's.
 	bob, _ := w.app.Store.GetUserByEmail(context.Background(), "bob@example.com")
@@ -119,8 +129,26 @@ func TestServiceAccountsSelfService(t *testing.T) {
 	if _, err := w.app.Store.CreateServiceAccountWithToken(context.Background(), other, func(uint) (string, error) { return "x.y.z", nil }); err != nil {
 		t.Fatal(err)
 	}
-	if resp, _ := b.post("/service-accounts/"+strconv.FormatUint(uint64(other.ID), 10)+"/revoke", url.Values{}); resp.StatusCode != http.StatusNotFound {
-		t.Fatalf("revoking another user's account: %d, want 404", resp.StatusCode)
+	for _, action := range []string{"revoke", "rotate"} {
+		if resp, _ := b.post("/service-accounts/"+strconv.FormatUint(uint64(other.ID), 10)+"/"+action, url.Values{"grace": {"0"}}); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("%s another user's account: %d, want 404", action, resp.StatusCode)
+		}
+	}
+	// The console is for admins; its forms need the CSRF token.
+	if resp, _ := b.get("/admin/service-accounts"); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("a user on the console's page: %d, want 403", resp.StatusCode)
+	}
+	if resp, _ := b.post("/service-accounts", url.Values{csrfField: {"forged"}, "name": {"x"}}); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("create without the CSRF token: %d, want 403", resp.StatusCode)
+	}
+
+	// Turned off again, she can still see and revoke her own.
+	st.UserServiceAccounts = false
+	if err := w.app.Store.UpdateSettings(context.Background(), st); err != nil {
+		t.Fatal(err)
+	}
+	if resp, _ := b.post("/service-accounts/"+strconv.FormatUint(uint64(acc.ID), 10)+"/revoke", url.Values{}); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("revoking her own with self-service off: %d, want 303", resp.StatusCode)
 	}
 	_, body = b.get("/service-accounts")
 	if strings.Contains(body, "bobs") {

@@ -38,7 +38,7 @@ Commands:
            expires at 00:00 UTC the day after
 --routes   only these routes, by name; without it, every route the
            user's policies allow
---grace    a duration: 30m, 1h, 7d
+--grace    a duration: 30m, 1h, 7d (at most 30d)
 --quiet    print only the token and a newline, for TOKEN=$(…)
 
 Examples:
@@ -223,22 +223,24 @@ func parseExpiry(s string, now time.Time) (time.Time, error) {
 	return end, nil
 }
 
-// parseGrace reads --grace: a Go duration, or a number of days.
+// parseGrace reads --grace: a Go duration, or a number of days, up to
+// models.MaxRotationGrace (a rotation is how a leaked token is cut off).
 func parseGrace(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return 0, nil
 	}
-	bad := fmt.Errorf("--grace %q: want a duration such as 30m, 1h or 7d (at most %dd)", s, maxDays)
+	maxGraceDays := int(models.MaxRotationGrace / (24 * time.Hour))
+	bad := fmt.Errorf("--grace %q: want a duration such as 30m, 1h or 7d (at most %dd)", s, maxGraceDays)
 	if n, ok := strings.CutSuffix(s, "d"); ok {
 		days, err := strconv.Atoi(n)
-		if err != nil || days < 0 || days > maxDays {
+		if err != nil || days < 0 || days > maxGraceDays {
 			return 0, bad
 		}
 		return time.Duration(days) * 24 * time.Hour, nil
 	}
 	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 || d > maxDays*24*time.Hour {
+	if err != nil || d < 0 || d > models.MaxRotationGrace {
 		return 0, bad
 	}
 	return d, nil
