@@ -3,6 +3,9 @@ package handlers
 import (
 	"context"
 	"net/http"
+	"net/url"
+	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -13,6 +16,9 @@ import (
 // DashboardStore is what the dashboard needs of the store.
 type DashboardStore interface {
 	CountUsers(ctx context.Context) (models.UserCounts, error)
+	AuditDashboard(ctx context.Context, since time.Time, bucket time.Duration, now time.Time) (models.AuditDashboard, error)
+	UpstreamConnectionCounts(ctx context.Context) (map[uint]models.ConnectionCounts, error)
+	ListServiceAccounts(ctx context.Context, f models.ServiceAccountFilter) ([]models.ServiceAccount, int64, error)
 }
 
 // Dashboard is the console's landing page.
@@ -33,7 +39,13 @@ func (h *Dashboard) ShowDashboard(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	activity, err := h.activity(c)
+	if err != nil {
+		return err
+	}
 	return Render(c, http.StatusOK, views.DashboardPage(views.DashboardProps{
+		Activity:   activity,
+		Now:        time.Now(),
 		Page:       h.Page(c, "Dashboard", views.SectionDashboard),
 		Users:      int(counts.Total),
 		Admins:     int(counts.Admins),
@@ -47,4 +59,77 @@ func (h *Dashboard) ShowDashboard(c echo.Context) error {
 			{Title: "Connect an MCP client", Body: "Claude Code, Codex, Cursor or any MCP client signs in through Drawbridge.", URL: "/"},
 		},
 	}))
+}
+
+// dashboardWindows are the dashboard's time windows and their bars.
+var dashboardWindows = map[string]struct{ span, bucket time.Duration }{
+	"24h": {24 * time.Hour, time.Hour},
+	"7d":  {7 * 24 * time.Hour, 6 * time.Hour},
+}
+
+// expiringWithin is how soon a service account's expiry shows.
+const expiringWithin = 14 * 24 * time.Hour
+
+// activity sums up the audit log over the chosen window; nil when nothing
+// was ever called, so the getting-started checklist shows instead.
+func (h *Dashboard) activity(c echo.Context) (*views.DashboardActivity, error) {
+	ctx := c.Request().Context()
+	window := c.QueryParam("window")
+	w, ok := dashboardWindows[window]
+	if !ok {
+		window, w = "24h", dashboardWindows["24h"]
+	}
+	now := time.Now()
+	since := now.Add(-w.span).Truncate(w.bucket)
+	d, err := h.Store.AuditDashboard(ctx, since, w.bucket, now)
+	if err != nil {
+		return nil, err
+	}
+	a := &views.DashboardActivity{Window: window, Calls: d.Calls, Denials: d.Denials}
+	for _, b := range d.Buckets {
+		q := url.Values{"range": {"custom"}, "from": {b.Start.UTC().Format(auditFormTime)},
+			"to": {b.Start.Add(w.bucket).UTC().Format(auditFormTime)}, "method": {"tools/call"}}
+		a.Buckets = append(a.Buckets, views.ActivityBucket{Start: b.Start, Allow: b.Allow, Deny: b.Deny, Error: b.Error, URL: "/admin/audit?" + q.Encode()})
+		a.Errors += b.Error
+	}
+	for _, t := range d.TopTools {
+		a.TopTools = append(a.TopTools, views.RankedCount{Label: t.Key, Count: t.Count,
+			URL: "/admin/audit?" + url.Values{"range": {window}, "method": {"tools/call"}, "tool": {t.Key}}.Encode()})
+	}
+	for _, u := range d.TopUsers {
+		label := u.Key
+		if label == "" {
+			label = "(no user)"
+		}
+		a.TopUsers = append(a.TopUsers, views.RankedCount{Label: label, Count: u.Count,
+			URL: "/admin/audit?" + url.Values{"range": {window}, "method": {"tools/call"}, "user": {u.Key}}.Encode()})
+	}
+	for _, r := range d.RouteErrors {
+		q := url.Values{"range": {window}, "method": {"tools/call"}}
+		if r.RouteID != nil {
+			q.Set("route", strconv.FormatUint(uint64(*r.RouteID), 10))
+		}
+		a.RouteErrors = append(a.RouteErrors, views.RouteErrorRow{Route: r.RouteName, Calls: r.Calls, Errors: r.Errors, URL: "/admin/audit?" + q.Encode()})
+	}
+	conns, err := h.Store.UpstreamConnectionCounts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range conns {
+		a.NeedsReconnect += n.NeedsReconnect
+	}
+	accounts, _, err := h.Store.ListServiceAccounts(ctx, models.ServiceAccountFilter{Status: models.ServiceAccountActive, Limit: 500})
+	if err != nil {
+		return nil, err
+	}
+	for _, acc := range accounts {
+		if acc.ExpiresAt != nil && acc.ExpiresAt.Sub(now) < expiringWithin {
+			a.ExpiringAccounts = append(a.ExpiringAccounts, views.ExpiringAccount{Name: acc.Name, UserEmail: acc.UserEmail,
+				ExpiresAt: *acc.ExpiresAt, URL: "/admin/service-accounts?" + url.Values{"q": {acc.Name}}.Encode()})
+		}
+	}
+	if d.Calls == 0 && d.Denials == 0 && a.NeedsReconnect == 0 && len(a.ExpiringAccounts) == 0 {
+		return nil, nil
+	}
+	return a, nil
 }

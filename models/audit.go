@@ -25,10 +25,13 @@ const (
 	// AuditKindConnection is a user connecting or disconnecting an
 	// upstream account, or the upstream refusing a saved one.
 	AuditKindConnection = "connection"
+	// AuditKindExport is someone exporting the audit log: reading it is
+	// itself audited.
+	AuditKindExport = "export"
 )
 
 // AuditKinds lists every kind an AuditEvent may have.
-var AuditKinds = []string{AuditKindMCP, AuditKindSignIn, AuditKindConsent, AuditKindToken, AuditKindRevocation, AuditKindRefused, AuditKindConnection}
+var AuditKinds = []string{AuditKindMCP, AuditKindSignIn, AuditKindConsent, AuditKindToken, AuditKindRevocation, AuditKindRefused, AuditKindConnection, AuditKindExport}
 
 // Decisions an AuditEvent records.
 const (

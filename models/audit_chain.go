@@ -8,6 +8,7 @@ import (
 	"hash"
 	"io"
 	"strconv"
+	"time"
 )
 
 // Each writer (one gateway process, say) keeps its own hash chain over
@@ -37,11 +38,17 @@ import (
 // chain's order is seq; VerifyAuditChains checks that ids rise with it),
 // and the outcome, which arrives later (see RecordAuditOutcomes).
 //
+// Retention deletes a prefix of each chain and leaves a checkpoint, the
+// seq and hash of the newest event it deleted, which the chain then
+// starts from (see DeleteAuditEventsBefore).
+//
 // What the chain does not do: a writer's newest events can be deleted
 // without a trace in the chain itself (nothing follows them yet), and
 // someone who can write the database can also recompute every hash after
-// an edit. Both need an anchor kept elsewhere: a writer's head (seq and
-// hash) logged or exported as it goes, or a key the database never sees.
+// an edit, or delete the oldest events and write the checkpoint
+// retention would have. All need an anchor kept elsewhere: a writer's
+// head (seq and hash) logged or exported as it goes, or a key the
+// database never sees.
 const auditHashHeader = "drawbridge-audit-v1\n"
 
 // auditTimeFormat is at's form in the hash: fixed width, microseconds.
@@ -99,11 +106,22 @@ type AuditChainStatus struct {
 	// Events is how many events were checked: all of the chain's when it
 	// is intact, those before the break otherwise.
 	Events int64 `json:"events"`
+	// FirstSeq is the seq of the chain's oldest event: 1, or the one
+	// after CheckpointSeq; 0 when no event is left.
+	FirstSeq uint64 `json:"first_seq"`
 	// LastSeq and LastHash are the last intact event's: the head, when
-	// nothing is broken. Compare them with an anchor kept elsewhere to
-	// learn whether the newest events were deleted.
+	// nothing is broken (the checkpoint's, when retention deleted every
+	// event). Compare them with an anchor kept elsewhere to learn whether
+	// the newest events were deleted.
 	LastSeq  uint64 `json:"last_seq"`
 	LastHash string `json:"last_hash"`
+	// CheckpointSeq is the seq of the newest event retention deleted,
+	// which the chain continues from; 0 when it deleted none.
+	// CheckpointAt is that event's time.
+	CheckpointSeq uint64     `json:"checkpoint_seq,omitempty"`
+	CheckpointAt  *time.Time `json:"checkpoint_at,omitempty"`
+	// OK says the chain verifies: Break is nil.
+	OK bool `json:"ok"`
 	// Break is the first broken link, or nil when the chain verifies.
 	Break *AuditChainBreak `json:"break,omitempty"`
 }
@@ -122,9 +140,14 @@ type AuditChainBreak struct {
 // hash, checks that PrevHash is the previous event's hash, that seqs run
 // 1, 2, 3… without a gap, and that ids rise with seq. It reads rows as a
 // stream, so a chain of millions costs time, not memory.
+//
+// A chain whose oldest events retention deleted starts from the
+// writer's checkpoint instead of from nothing: its oldest remaining
+// event must have the seq after the checkpoint's and the checkpoint's
+// hash as PrevHash. Events missing at the start of a chain without a
+// checkpoint are a break like any other gap.
 func (s *Store) VerifyAuditChains(ctx context.Context) ([]AuditChainStatus, error) {
-	var writers []string
-	err := s.db.WithContext(ctx).Raw("SELECT DISTINCT writer FROM audit_events ORDER BY writer").Scan(&writers).Error
+	writers, err := auditWriters(s.db.WithContext(ctx))
 	if err != nil {
 		return nil, fmt.Errorf("models: verify audit chains: %w", err)
 	}
@@ -141,9 +164,18 @@ func (s *Store) VerifyAuditChains(ctx context.Context) ([]AuditChainStatus, erro
 
 // verifyAuditChain checks one writer's chain up to its first break.
 func (s *Store) verifyAuditChain(ctx context.Context, writer string) (AuditChainStatus, error) {
+	db := s.db.WithContext(ctx)
 	st := AuditChainStatus{Writer: writer}
-	rows, err := s.db.WithContext(ctx).
-		Raw("SELECT "+auditSelectColumns+" FROM audit_events WHERE writer = ? ORDER BY seq", writer).Rows()
+	cp, err := getAuditCheckpoint(db, writer)
+	if err != nil {
+		return st, err
+	}
+	if cp.Seq != 0 {
+		at := cp.DeletedThroughAt
+		st.CheckpointSeq, st.CheckpointAt = cp.Seq, &at
+	}
+	st.LastSeq, st.LastHash = cp.Seq, cp.Hash
+	rows, err := db.Raw("SELECT "+auditSelectColumns+" FROM audit_events WHERE writer = ? ORDER BY seq", writer).Rows()
 	if err != nil {
 		return st, err
 	}
@@ -155,16 +187,36 @@ func (s *Store) verifyAuditChain(ctx context.Context, writer string) (AuditChain
 			// A value no longer of its column's type: written past the
 			// store. Scan fills columns in order, so the id, first, is set.
 			st.Break = &AuditChainBreak{ID: e.ID, Seq: st.LastSeq + 1, Problem: "the event cannot be read, so it was altered: " + err.Error()}
-			return st, nil
+			break
 		}
-		if problem := auditLinkProblem(&e, st.LastSeq, st.LastHash, prevID); problem != "" {
+		if st.FirstSeq == 0 {
+			st.FirstSeq = e.Seq
+		}
+		problem := auditLinkProblem(&e, st.LastSeq, st.LastHash, prevID)
+		if problem != "" && st.Events == 0 && cp.Seq != 0 {
+			problem = checkpointLinkProblem(&e, cp, problem)
+		}
+		if problem != "" {
 			st.Break = &AuditChainBreak{ID: e.ID, Seq: e.Seq, Problem: problem}
-			return st, nil
+			break
 		}
 		st.Events++
 		st.LastSeq, st.LastHash, prevID = e.Seq, e.Hash, e.ID
 	}
+	st.OK = st.Break == nil
 	return st, rows.Err()
+}
+
+// checkpointLinkProblem rewords problem, found with the oldest remaining
+// event e as cp's successor, to say what the checkpoint means.
+func checkpointLinkProblem(e *AuditEvent, cp auditCheckpoint, problem string) string {
+	switch {
+	case e.Seq <= cp.Seq:
+		return fmt.Sprintf("seq %d is at or before the checkpoint's %d, which retention deleted: the event was put back, or the checkpoint altered", e.Seq, cp.Seq)
+	case e.Seq == cp.Seq+1 && e.PrevHash != cp.Hash && e.chainHash() == e.Hash:
+		return "prev_hash is not the checkpoint's hash: the checkpoint, or the chain from here, was rewritten"
+	}
+	return problem
 }
 
 // auditLinkProblem says what is wrong with e as the successor of the

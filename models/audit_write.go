@@ -143,14 +143,18 @@ func (s *Store) auditDB() *gorm.DB {
 	return s.db.Session(&gorm.Session{PrepareStmt: true})
 }
 
-// auditHead returns the seq and hash of writer's newest event, or 0 and
-// "" when it has none: where its chain continues.
+// auditHead returns the seq and hash of writer's newest event, or, when
+// it has none, of its checkpoint (retention deleted every event), or 0
+// and "": where its chain continues.
 func auditHead(tx *gorm.DB, writer string) (uint64, string, error) {
 	var head struct {
 		Seq  uint64
 		Hash string
 	}
 	res := tx.Raw("SELECT seq, hash FROM audit_events WHERE writer = ? ORDER BY seq DESC LIMIT 1", writer).Scan(&head)
+	if res.Error == nil && res.RowsAffected == 0 {
+		res = tx.Raw("SELECT seq, hash FROM audit_checkpoints WHERE writer = ?", writer).Scan(&head)
+	}
 	if res.Error != nil {
 		return 0, "", fmt.Errorf("read the head of the chain: %w", res.Error)
 	}

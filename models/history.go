@@ -128,3 +128,13 @@ func truncate(s string, n int) string {
 	}
 	return s[:n]
 }
+
+// ChangeBefore returns the newest change made at or before at: the
+// configuration change that was current then. ErrNotFound when none was.
+func (s *Store) ChangeBefore(ctx context.Context, at time.Time) (*Change, error) {
+	var c Change
+	if err := s.db.WithContext(ctx).Where("at <= ?", dbTime(at)).Order("at DESC, id DESC").Take(&c).Error; err != nil {
+		return nil, fmt.Errorf("models: change before %s: %w", at.UTC().Format(time.RFC3339), dbError(err))
+	}
+	return &c, nil
+}

@@ -67,6 +67,9 @@ func TestMigration5Schema(t *testing.T) {
 		indexes[name] = append(indexes[name], col)
 	}
 	rows.Close()
+	for _, name := range indexNames(auditIndexesV8) {
+		delete(indexes, name) // TestMigration8Schema checks them
+	}
 	wantIndexes := map[string][]string{
 		"idx_audit_events_writer_seq unique": {"writer", "seq"},
 		"idx_audit_events_at":                {"at"},

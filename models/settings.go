@@ -24,6 +24,9 @@ const settingsResourceName = "Settings"
 // maxMetadataDocumentHosts caps Settings.MetadataDocumentHosts.
 const maxMetadataDocumentHosts = 100
 
+// MaxAuditRetentionDays caps Settings.AuditRetentionDays: ten years.
+const MaxAuditRetentionDays = 3650
+
 // Settings are what admins change at run time from the console, beyond
 // routes, policies and apps.
 type Settings struct {
@@ -43,6 +46,10 @@ type Settings struct {
 	// AuditFailOpen lets MCP calls through when the audit log cannot be
 	// written, instead of refusing them. Default false (fail closed).
 	AuditFailOpen bool
+	// AuditRetentionDays is how long audit events are kept: a background
+	// job deletes older ones (see DeleteAuditEventsBefore). 0, the
+	// default, keeps them forever; otherwise 1 to MaxAuditRetentionDays.
+	AuditRetentionDays int
 	// UserServiceAccounts lets every signed-in user create service
 	// accounts acting as themselves, from the portal. Default false.
 	UserServiceAccounts bool
@@ -69,6 +76,7 @@ const (
 	settingMetadataDocumentsEnabled = "metadata_documents_enabled"
 	settingMetadataDocumentHosts    = "metadata_document_hosts"
 	settingAuditFailOpen            = "audit_fail_open"
+	settingAuditRetentionDays       = "audit_retention_days"
 	settingUserServiceAccounts      = "user_service_accounts"
 )
 
@@ -80,6 +88,7 @@ func (st *Settings) fields() map[string]any {
 		settingMetadataDocumentsEnabled: &st.MetadataDocumentsEnabled,
 		settingMetadataDocumentHosts:    &st.MetadataDocumentHosts,
 		settingAuditFailOpen:            &st.AuditFailOpen,
+		settingAuditRetentionDays:       &st.AuditRetentionDays,
 		settingUserServiceAccounts:      &st.UserServiceAccounts,
 	}
 }
@@ -132,6 +141,7 @@ type settingsSnapshot struct {
 	MetadataDocumentsEnabled bool     `yaml:"metadata_documents_enabled"`
 	MetadataDocumentHosts    []string `yaml:"metadata_document_hosts"`
 	AuditFailOpen            bool     `yaml:"audit_fail_open"`
+	AuditRetentionDays       int      `yaml:"audit_retention_days"`
 	UserServiceAccounts      bool     `yaml:"user_service_accounts"`
 }
 
@@ -145,6 +155,7 @@ func snapshotSettings(st Settings) settingsSnapshot {
 		MetadataDocumentsEnabled: st.MetadataDocumentsEnabled,
 		MetadataDocumentHosts:    hosts,
 		AuditFailOpen:            st.AuditFailOpen,
+		AuditRetentionDays:       st.AuditRetentionDays,
 		UserServiceAccounts:      st.UserServiceAccounts,
 	}
 }
@@ -197,12 +208,16 @@ func (st Settings) normalized() Settings {
 func normalizeHostPattern(h string) string { return strings.ToLower(strings.TrimSpace(h)) }
 
 // Validate reports every problem with st as a *ValidationError, naming
-// each bad host by its index: "metadata_document_hosts[2]". Hosts are
+// each bad host by its index: "metadata_document_hosts[2]", and a
+// retention out of range: "audit_retention_days". Hosts are
 // checked as UpdateSettings would store them, trimmed and lowercased.
 func (st Settings) Validate() error {
 	var v ValidationError
 	if n := len(st.MetadataDocumentHosts); n > maxMetadataDocumentHosts {
 		v.Add("metadata_document_hosts", fmt.Sprintf("must list at most %d hosts", maxMetadataDocumentHosts))
+	}
+	if st.AuditRetentionDays < 0 || st.AuditRetentionDays > MaxAuditRetentionDays {
+		v.Add("audit_retention_days", fmt.Sprintf("must be 0 (keep forever) or 1 to %d", MaxAuditRetentionDays))
 	}
 	seen := map[string]int{}
 	for i, h := range st.MetadataDocumentHosts {

@@ -174,6 +174,31 @@ func TestSettingsValidate(t *testing.T) {
 	}
 }
 
+func TestSettingsAuditRetention(t *testing.T) {
+	s := newTestStore(t)
+	ctx := context.Background()
+	for _, days := range []int{-1, MaxAuditRetentionDays + 1} {
+		st := DefaultSettings()
+		st.AuditRetentionDays = days
+		if got := invalidFields(t, s.UpdateSettings(ctx, st)); len(got) != 1 || got[0] != "audit_retention_days" {
+			t.Errorf("%d days: fields %v", days, got)
+		}
+	}
+	for _, days := range []int{1, 90, MaxAuditRetentionDays, 0} {
+		st := DefaultSettings()
+		st.AuditRetentionDays = days
+		if err := s.UpdateSettings(ctx, st); err != nil {
+			t.Fatalf("%d days: %v", days, err)
+		}
+		if got := getSettings(t, s); got.AuditRetentionDays != days {
+			t.Errorf("stored %d days, read %d", days, got.AuditRetentionDays)
+		}
+		if days == 90 && !strings.Contains(lastChange(t, s).After, "audit_retention_days: 90\n") {
+			t.Errorf("history: %s", lastChange(t, s).After)
+		}
+	}
+}
+
 func TestUpdateSettingsRefusesInvalid(t *testing.T) {
 	s := newTestStore(t)
 	v0, n0 := configVersionOf(t, s), changeCount(t, s)
@@ -223,8 +248,8 @@ func TestUpdateSettingsHistory(t *testing.T) {
 		t.Fatalf("%d changes, want %d", n, n0+1)
 	}
 	c := lastChange(t, s)
-	wantBefore := "registration_enabled: true\nmetadata_documents_enabled: true\nmetadata_document_hosts: []\naudit_fail_open: false\nuser_service_accounts: false\n"
-	wantAfter := "registration_enabled: false\nmetadata_documents_enabled: true\nmetadata_document_hosts:\n  - app.example.com\n  - '*.corp.example'\naudit_fail_open: false\nuser_service_accounts: false\n"
+	wantBefore := "registration_enabled: true\nmetadata_documents_enabled: true\nmetadata_document_hosts: []\naudit_fail_open: false\naudit_retention_days: 0\nuser_service_accounts: false\n"
+	wantAfter := "registration_enabled: false\nmetadata_documents_enabled: true\nmetadata_document_hosts:\n  - app.example.com\n  - '*.corp.example'\naudit_fail_open: false\naudit_retention_days: 0\nuser_service_accounts: false\n"
 	if c.Resource != ResourceSettings || c.ResourceID != 0 || c.ResourceName != "Settings" || c.Action != ActionUpdate ||
 		c.Actor != "alice@example.com" || c.Before != wantBefore || c.After != wantAfter {
 		t.Errorf("recorded %+v\nbefore:\n%s\nafter:\n%s", c, c.Before, c.After)

@@ -32,7 +32,10 @@ type User struct {
 	// sign in with a password (OIDC-only).
 	PasswordHash string `json:"-"`
 	IsAdmin      bool   `json:"is_admin"`
-	Disabled     bool   `json:"disabled"`
+	// IsAuditor lets the user read the audit log and the dashboard
+	// without changing configuration.
+	IsAuditor bool `json:"is_auditor"`
+	Disabled  bool `json:"disabled"`
 	// Provider is ProviderLocal or the name of an OIDC provider.
 	Provider string `json:"provider"`
 	// Subject is the OIDC subject; (Provider, Subject) is unique when set.

@@ -11,6 +11,7 @@ type userSnapshot struct {
 	Subject      string   `yaml:"subject"`
 	Groups       []string `yaml:"groups"`
 	IsAdmin      bool     `yaml:"is_admin"`
+	IsAuditor    bool     `yaml:"is_auditor"`
 	Disabled     bool     `yaml:"disabled"`
 	Password     string   `yaml:"password"`
 	SessionEpoch int      `yaml:"session_epoch"`
@@ -23,7 +24,7 @@ func snapshotUser(u *User, password string) userSnapshot {
 	}
 	return userSnapshot{
 		Email: u.Email, Name: u.Name, Provider: u.Provider, Subject: u.Subject, Groups: groups,
-		IsAdmin: u.IsAdmin, Disabled: u.Disabled, Password: password, SessionEpoch: u.SessionEpoch,
+		IsAdmin: u.IsAdmin, IsAuditor: u.IsAuditor, Disabled: u.Disabled, Password: password, SessionEpoch: u.SessionEpoch,
 	}
 }
 

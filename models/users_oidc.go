@@ -20,8 +20,9 @@ type OIDCIdentity struct {
 	Name   string
 	Groups []string
 	// MakeAdmin grants the admin role (configured admins); false never
-	// revokes it.
-	MakeAdmin bool
+	// revokes it. MakeAuditor does the same for the auditor role.
+	MakeAdmin   bool
+	MakeAuditor bool
 }
 
 func (in *OIDCIdentity) normalize() {
@@ -61,7 +62,7 @@ func (in *OIDCIdentity) validate() error {
 // has a different subject at this provider (ErrConflict: two people, or a
 // recycled address). Failing both, the user is created. Email, groups and
 // a non-empty name are copied on every sign-in; MakeAdmin grants admin but
-// its absence never revokes it. A disabled user stays disabled: refusing
+// its absence never revokes it, and so does MakeAuditor for auditor. A disabled user stays disabled: refusing
 // the sign-in is the caller's job.
 //
 // The configuration version is bumped only if the user was created or
@@ -114,12 +115,13 @@ func findOIDCUser(tx *gorm.DB, in OIDCIdentity) (*User, error) {
 
 func (w *configTx) createOIDCUser(in OIDCIdentity) (*User, error) {
 	u := &User{
-		Email:    in.Email,
-		Name:     in.Name,
-		Provider: in.Provider,
-		Subject:  in.Subject,
-		Groups:   in.Groups,
-		IsAdmin:  in.MakeAdmin,
+		Email:     in.Email,
+		Name:      in.Name,
+		Provider:  in.Provider,
+		Subject:   in.Subject,
+		Groups:    in.Groups,
+		IsAdmin:   in.MakeAdmin,
+		IsAuditor: in.MakeAuditor,
 	}
 	if err := w.db.Create(u).Error; err != nil {
 		return nil, dbError(err)
@@ -151,6 +153,10 @@ func (w *configTx) updateOIDCUser(u *User, in OIDCIdentity) (*User, error) {
 	if in.MakeAdmin && !u.IsAdmin {
 		u.IsAdmin = true
 		changed = append(changed, "is_admin")
+	}
+	if in.MakeAuditor && !u.IsAuditor {
+		u.IsAuditor = true
+		changed = append(changed, "is_auditor")
 	}
 	if len(changed) == 0 {
 		return u, nil

@@ -83,6 +83,25 @@ func TestUpsertOIDCUserAdminGrantOnly(t *testing.T) {
 	}
 }
 
+func TestUpsertOIDCUserAuditorGrantOnly(t *testing.T) {
+	s := newTestStore(t)
+	id := OIDCIdentity{Provider: "corp", Subject: "s-1", Email: "a@example.com", MakeAuditor: true}
+	if u := upsert(t, s, id); !u.IsAuditor || u.IsAdmin {
+		t.Errorf("new user with MakeAuditor: %+v", u)
+	}
+	id.MakeAuditor = false
+	if u := upsert(t, s, id); !u.IsAuditor {
+		t.Error("MakeAuditor=false revoked auditor")
+	}
+	other := upsert(t, s, OIDCIdentity{Provider: "corp", Subject: "s-2", Email: "b@example.com"})
+	if other.IsAuditor {
+		t.Fatal("new user is an auditor without MakeAuditor")
+	}
+	if u := upsert(t, s, OIDCIdentity{Provider: "corp", Subject: "s-2", Email: "b@example.com", MakeAuditor: true}); !u.IsAuditor {
+		t.Error("MakeAuditor did not grant auditor to an existing user")
+	}
+}
+
 func TestUpsertOIDCUserLinksByEmail(t *testing.T) {
 	s := newTestStore(t)
 	ctx := context.Background()

@@ -32,6 +32,15 @@ func (s *Store) SetAdmin(ctx context.Context, id uint, admin bool) error {
 	return s.updateUser(ctx, "set admin on", id, unchanged, map[string]any{"is_admin": admin})
 }
 
+// SetAuditor grants or revokes the user's auditor role: reading the
+// audit log and the dashboard. Like SetAdmin, it is a configuration
+// change, recorded in the history; granting it to an auditor, or
+// revoking it from someone who is not one, changes nothing.
+func (s *Store) SetAuditor(ctx context.Context, id uint, auditor bool) error {
+	unchanged := func(u *User) bool { return u.IsAuditor == auditor }
+	return s.updateUser(ctx, "set auditor on", id, unchanged, map[string]any{"is_auditor": auditor})
+}
+
 // SetDisabled disables or re-enables the user, and voids the user's
 // sessions either way.
 func (s *Store) SetDisabled(ctx context.Context, id uint, disabled bool) error {

@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -26,6 +27,8 @@ func TestUserWritesBumpConfigVersionOnce(t *testing.T) {
 		{"set password", func(s *Store, id uint) error { return s.SetPasswordHash(ctx, id, hash) }, nil, 1, 1},
 		{"grant admin", func(s *Store, id uint) error { return s.SetAdmin(ctx, id, true) }, nil, 1, 0},
 		{"revoke admin from a non-admin: no change", func(s *Store, id uint) error { return s.SetAdmin(ctx, id, false) }, nil, 0, 0},
+		{"grant auditor", func(s *Store, id uint) error { return s.SetAuditor(ctx, id, true) }, nil, 1, 0},
+		{"revoke auditor from a non-auditor: no change", func(s *Store, id uint) error { return s.SetAuditor(ctx, id, false) }, nil, 0, 0},
 		{"disable", func(s *Store, id uint) error { return s.SetDisabled(ctx, id, true) }, nil, 1, 1},
 		{"enable", func(s *Store, id uint) error { return s.SetDisabled(ctx, id, false) }, nil, 1, 1},
 		{"upsert oidc, new", func(s *Store, _ uint) error {
@@ -46,6 +49,7 @@ func TestUserWritesBumpConfigVersionOnce(t *testing.T) {
 		{"plaintext password", func(s *Store, id uint) error { return s.SetPasswordHash(ctx, id, "hunter2hunter2") }, errInvalid, 0, 0},
 		{"set password, no such user", func(s *Store, id uint) error { return s.SetPasswordHash(ctx, id+1, hash) }, ErrNotFound, 0, 0},
 		{"set admin, no such user", func(s *Store, id uint) error { return s.SetAdmin(ctx, id+1, true) }, ErrNotFound, 0, 0},
+		{"set auditor, no such user", func(s *Store, id uint) error { return s.SetAuditor(ctx, id+1, true) }, ErrNotFound, 0, 0},
 		{"disable, no such user", func(s *Store, id uint) error { return s.SetDisabled(ctx, id+1, true) }, ErrNotFound, 0, 0},
 	}
 	for _, tt := range tests {
@@ -110,5 +114,34 @@ func TestUserSettersApply(t *testing.T) {
 	}
 	if !got.UpdatedAt.After(u.UpdatedAt) {
 		t.Errorf("UpdatedAt %v did not move past %v", got.UpdatedAt, u.UpdatedAt)
+	}
+}
+
+// TestSetAuditor grants and revokes the auditor role: it reads back, is
+// recorded in the history, and leaves the admin role alone.
+func TestSetAuditor(t *testing.T) {
+	s := newTestStore(t)
+	ctx := WithActor(context.Background(), "root@example.com")
+	u := createUser(t, s, "auditor@example.com")
+	if u.IsAuditor {
+		t.Fatal("a new user is an auditor")
+	}
+	if err := s.SetAuditor(ctx, u.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetUser(ctx, u.ID)
+	if err != nil || !got.IsAuditor || got.IsAdmin {
+		t.Fatalf("after granting: %+v, %v", got, err)
+	}
+	c := lastChange(t, s)
+	if c.Resource != ResourceUser || c.ResourceID != u.ID || c.Actor != "root@example.com" ||
+		!strings.Contains(c.Before, "is_auditor: false\n") || !strings.Contains(c.After, "is_auditor: true\n") {
+		t.Errorf("recorded %+v\n%s\n->\n%s", c, c.Before, c.After)
+	}
+	if err := s.SetAuditor(ctx, u.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.GetUser(ctx, u.ID); got.IsAuditor {
+		t.Error("revoking did not stick")
 	}
 }

@@ -322,12 +322,169 @@
     });
   }
 
+  // Audit log live tail: [data-audit-live data-tail-url] holds a Live
+  // toggle ([data-live-toggle], aria-pressed), a Pause button
+  // ([data-live-pause]) and a status ([data-live-status]); all render
+  // hidden, since they need this script. Live opens an EventSource on the
+  // tail URL; each event named "row" carries a server-rendered <tr> (the
+  // page's own row component), which goes on top of
+  // tbody[data-audit-rows]. Paused, rows wait and the Resume button counts
+  // them; Resume (or switching Live off) puts them in. Only a lone row with
+  // a data-audit-id is taken.
+  function setUpAuditLive() {
+    var box = document.querySelector("[data-audit-live]");
+    var tbody = document.querySelector("tbody[data-audit-rows]");
+    var url = box ? box.getAttribute("data-tail-url") || "" : "";
+    // Same origin only: a path, never "//host/…".
+    if (!box || !tbody || !window.EventSource || !/^\/(?!\/)/.test(url)) {
+      return;
+    }
+    var toggle = box.querySelector("[data-live-toggle]");
+    var pause = box.querySelector("[data-live-pause]");
+    var status = box.querySelector("[data-live-status]");
+    var table = document.querySelector("[data-audit-table]");
+    var empty = document.querySelector("[data-audit-empty]");
+    if (!toggle || !pause || !status) {
+      return;
+    }
+    var maxRows = 500;
+    var source = null;
+    var paused = false;
+    var waiting = [];
+    var note = "";
+
+    function show() {
+      var on = source !== null;
+      toggle.setAttribute("aria-pressed", on ? "true" : "false");
+      box.classList.toggle("is-live", on && !paused);
+      box.classList.toggle("is-paused", on && paused);
+      pause.hidden = !on;
+      pause.textContent = !paused ? "Pause" : waiting.length === 0 ? "Resume" : "Resume · " + waiting.length + " new";
+      var text = note;
+      if (on && paused) {
+        text = "Paused";
+      } else if (on && source.readyState === EventSource.OPEN) {
+        text = "Live";
+      } else if (on) {
+        text = "Connecting…";
+      }
+      // Only a change of state is announced, not every row.
+      if (status.textContent !== text) {
+        status.textContent = text;
+      }
+    }
+
+    // The row is parsed in a document of its own, inside a table body (a
+    // <tr> means nothing elsewhere); nothing in that document runs.
+    function parseRow(html) {
+      var doc = new DOMParser().parseFromString("<table><tbody>" + html + "</tbody></table>", "text/html");
+      var rows = doc.querySelectorAll("body > table > tbody > tr");
+      var row = rows.length === 1 ? rows[0] : null;
+      if (!row || !row.hasAttribute("data-audit-id") || doc.querySelectorAll("body > *").length !== 1) {
+        return null;
+      }
+      row.querySelectorAll("script").forEach(function (script) { script.remove(); });
+      return document.importNode(row, true);
+    }
+
+    function insert(rows) {
+      rows.forEach(function (row) {
+        var id = row.getAttribute("data-audit-id");
+        if (tbody.querySelector('tr[data-audit-id="' + CSS.escape(id) + '"]')) {
+          return; // seen already, before a reconnect
+        }
+        row.classList.add("is-new");
+        row.addEventListener("animationend", function () { row.classList.remove("is-new"); });
+        tbody.insertBefore(row, tbody.firstElementChild);
+      });
+      while (tbody.children.length > maxRows) {
+        tbody.lastElementChild.remove();
+      }
+      if (rows.length > 0) {
+        if (table) {
+          table.hidden = false;
+        }
+        if (empty) {
+          empty.hidden = true;
+        }
+      }
+    }
+
+    function start() {
+      note = "";
+      paused = false;
+      waiting = [];
+      source = new EventSource(url);
+      source.addEventListener("row", function (event) {
+        var row = parseRow(event.data);
+        if (!row) {
+          return;
+        }
+        if (paused) {
+          waiting.push(row);
+        } else {
+          insert([row]);
+        }
+        show();
+      });
+      source.addEventListener("open", show);
+      source.addEventListener("error", function () {
+        // EventSource retries by itself after a dropped connection; an
+        // answer it cannot use (an error status, not an event stream)
+        // closes it for good.
+        if (source && source.readyState === EventSource.CLOSED) {
+          stop("Live tail stopped: reload the page to try again.");
+          return;
+        }
+        show();
+      });
+      show();
+    }
+
+    function stop(message) {
+      if (source) {
+        source.close();
+      }
+      source = null;
+      insert(waiting);
+      waiting = [];
+      paused = false;
+      note = message || "";
+      show();
+    }
+
+    toggle.addEventListener("click", function () {
+      if (source) {
+        stop();
+      } else {
+        start();
+      }
+    });
+    pause.addEventListener("click", function () {
+      paused = !paused;
+      if (!paused) {
+        insert(waiting);
+        waiting = [];
+      }
+      show();
+    });
+    // A page kept in the back-forward cache must not keep its stream.
+    window.addEventListener("pagehide", function () {
+      if (source) {
+        stop();
+      }
+    });
+    box.hidden = false;
+    show();
+  }
+
   function init() {
     setUpCopyButtons();
     setUpConfirmations();
     setUpCodeEditors();
     setUpSimulator();
     setUpAppPresets();
+    setUpAuditLive();
   }
 
   if (document.readyState === "loading") {

@@ -153,6 +153,9 @@ func allPages() map[string]templ.Component {
 	for name, c := range serviceAccountPages() {
 		pages[name] = c
 	}
+	for name, c := range auditPages() {
+		pages[name] = c
+	}
 	return pages
 }
 

@@ -222,7 +222,7 @@ func TestDocumentShell(t *testing.T) {
 			mustOne(t, doc, `head meta[name="viewport"]`)
 			mustOne(t, doc, "main#main")
 			mustOne(t, doc, `a.skip-link[href="#main"]`)
-			if got := text(doc.Find("title")); !strings.HasSuffix(got, "Drawbridge") {
+			if got := text(doc.Find("head > title")); !strings.HasSuffix(got, "Drawbridge") {
 				t.Errorf("title = %q", got)
 			}
 			if v := text(doc.Find(testid("version"))); v != "v1.2.3" {

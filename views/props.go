@@ -145,6 +145,11 @@ type DashboardProps struct {
 	Disabled   int
 	ConsoleURL string
 	Steps      []SetupStep
+	// Activity; nil when there is nothing recorded yet (the checklist shows instead).
+	Activity *DashboardActivity
+	// Now is the moment relative times (accounts expiring) count from; the
+	// zero time shows dates.
+	Now time.Time
 }
 
 // SetupStep is one item of the getting-started checklist.

@@ -10,7 +10,6 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/drawbridge/drawbridge/handlers"
-	"github.com/drawbridge/drawbridge/views"
 )
 
 // Body limits: console forms are small; nothing else takes a body yet.
@@ -179,10 +178,12 @@ func routes(e *echo.Echo, d Deps, m *metrics, base handlers.Base, sessions *Sess
 	admin.POST("/settings/audit", settings.UpdateAuditSettings)
 	admin.POST("/settings/service-accounts", settings.UpdateServiceAccountSettings)
 
-	// Sections still to come say so plainly.
-	todo := handlers.Placeholders{Base: base}
-	admin.GET("/audit", todo.Placeholder(views.SectionAudit, "Audit log",
-		"Every MCP call through the gateway is already recorded, before it is forwarded, and the command drawbridge audit verify checks it. Searching and exporting it here is not built yet."))
+	auditLog := &handlers.AuditLog{Base: base, Store: d.Store, Audit: d.auditor, Logger: d.Logger}
+	admin.GET("/audit", auditLog.List)
+	admin.GET("/audit/export", auditLog.Export)
+	admin.GET("/audit/tail", auditLog.Tail)
+	admin.POST("/audit/verify", auditLog.Verify)
+	admin.GET("/audit/:id", auditLog.Show)
 
 	e.RouteNotFound("/*", func(c echo.Context) error { return echo.ErrNotFound })
 }

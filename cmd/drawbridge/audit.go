@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"strings"
 	"text/tabwriter"
+	"time"
+
+	"github.com/drawbridge/drawbridge/models"
 )
 
 const auditUsage = `Usage: drawbridge audit verify [flags]
@@ -54,6 +57,10 @@ func auditCommand(ctx context.Context, args []string, env environment, sio stdio
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	// The console shows when the log was last verified, and by whom.
+	if err := b.store.RecordAuditVerification(models.WithActor(ctx, "cli"), time.Now(), len(broken) == 0); err != nil {
+		return fmt.Errorf("audit verify: record the result: %w", err)
 	}
 	if len(broken) > 0 {
 		return fmt.Errorf("audit verify: %d chain(s) broken: %s", len(broken), strings.Join(broken, ", "))
