@@ -20,6 +20,7 @@ type AuthUsers interface {
 	GetUserByEmail(ctx context.Context, email string) (*models.User, error)
 	RecordSignIn(ctx context.Context, id uint, at time.Time) error
 	SetAdmin(ctx context.Context, id uint, admin bool) error
+	SetAuditor(ctx context.Context, id uint, auditor bool) error
 }
 
 // Auth serves the sign-in page, local password sign-in and sign-out.
@@ -29,9 +30,12 @@ type Auth struct {
 	LocalAccounts bool
 	Providers     []views.LoginProvider // OIDC buttons; URL without next
 	IsAdminEmail  func(email string) bool
-	Accounts      *Throttle // failures per email
-	Addresses     *Throttle // failures per client IP
-	Logger        *slog.Logger
+	// IsAuditorEmail reports whether the configuration lists email
+	// under auditors; nil lists none.
+	IsAuditorEmail func(email string) bool
+	Accounts       *Throttle // failures per email
+	Addresses      *Throttle // failures per client IP
+	Logger         *slog.Logger
 	// Audit records sign-ins and refused attempts; nil records nothing.
 	Audit Auditor
 }
@@ -115,6 +119,12 @@ func (h *Auth) complete(c echo.Context, u *models.User, next string) error {
 			return err
 		}
 		u.IsAdmin = true
+	}
+	if !u.IsAuditor && h.IsAuditorEmail != nil && h.IsAuditorEmail(u.Email) {
+		if err := h.Users.SetAuditor(models.WithActor(ctx, "configuration (auditors)"), u.ID, true); err != nil {
+			return err
+		}
+		u.IsAuditor = true
 	}
 	if err := h.Sessions.SignIn(c, u); err != nil {
 		return err

@@ -67,7 +67,7 @@ func (b Base) Page(c echo.Context, title, section string) views.Page {
 		RequestID: c.Response().Header().Get(echo.HeaderXRequestID),
 	}
 	if u := UserFrom(c); u != nil {
-		p.Viewer = &views.Viewer{Email: u.Email, Name: u.Name, IsAdmin: u.IsAdmin}
+		p.Viewer = &views.Viewer{Email: u.Email, Name: u.Name, IsAdmin: u.IsAdmin, IsAuditor: u.IsAuditor}
 		if u.IsAdmin && b.Warning != nil {
 			p.Warning = b.Warning(c.Request().Context())
 		}

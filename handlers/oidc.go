@@ -128,6 +128,7 @@ func (h *OIDC) Callback(c echo.Context) error {
 		return h.refuse(c, f.Next, err.Error())
 	}
 	id.MakeAdmin = h.Auth.IsAdminEmail(id.Email)
+	id.MakeAuditor = h.Auth.IsAuditorEmail != nil && h.Auth.IsAuditorEmail(id.Email)
 	u, err := h.Users.UpsertOIDCUser(models.WithActor(ctx, "sign-in via "+p.Name), id)
 	if err != nil {
 		return err

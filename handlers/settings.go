@@ -3,6 +3,8 @@ package handlers
 import (
 	"context"
 	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -40,7 +42,7 @@ func (h *Settings) ShowSettings(c echo.Context) error {
 	props := h.View
 	props.Page = h.Page(c, "Settings", views.SectionSettings)
 	props.ConfigVersion = v
-	props.AuditFailOpen, props.SelfServiceAccounts = st.AuditFailOpen, st.UserServiceAccounts
+	props.AuditFailOpen, props.SelfServiceAccounts, props.AuditRetentionDays = st.AuditFailOpen, st.UserServiceAccounts, st.AuditRetentionDays
 	return Render(c, http.StatusOK, views.SettingsPage(props))
 }
 
@@ -66,6 +68,29 @@ func (h *Settings) UpdateAuditSettings(c echo.Context) error {
 	msg := "MCP calls are refused whenever the audit log cannot be written."
 	if failOpen {
 		msg = "MCP calls now go through, unrecorded, when the audit log cannot be written."
+	}
+	return h.redirectWithFlash(c, "/admin/settings", views.FlashSuccess, msg)
+}
+
+// UpdateAuditRetention sets how many days audit events are kept.
+func (h *Settings) UpdateAuditRetention(c echo.Context) error {
+	ctx := c.Request().Context()
+	days, err := strconv.Atoi(strings.TrimSpace(c.FormValue("days")))
+	if err != nil || days < 0 || days > models.MaxAuditRetentionDays {
+		return h.redirectWithFlash(c, "/admin/settings", views.FlashError,
+			"Keep events for: a whole number of days from 0 (for ever) to "+strconv.Itoa(models.MaxAuditRetentionDays)+".")
+	}
+	st, err := h.Store.GetSettings(ctx)
+	if err != nil {
+		return err
+	}
+	st.AuditRetentionDays = days
+	if err := h.Store.UpdateSettings(ctx, st); err != nil {
+		return err
+	}
+	msg := "Audit events are kept for ever."
+	if days > 0 {
+		msg = "Audit events older than " + strconv.Itoa(days) + " days will be deleted, a few hundred at a time."
 	}
 	return h.redirectWithFlash(c, "/admin/settings", views.FlashSuccess, msg)
 }

@@ -21,6 +21,7 @@ type UserStore interface {
 	GetUser(ctx context.Context, id uint) (*models.User, error)
 	CreateUser(ctx context.Context, u *models.User) error
 	SetAdmin(ctx context.Context, id uint, admin bool) error
+	SetAuditor(ctx context.Context, id uint, auditor bool) error
 	SetDisabled(ctx context.Context, id uint, disabled bool) error
 	CountUsers(ctx context.Context) (models.UserCounts, error)
 }
@@ -55,7 +56,7 @@ func (h *Users) ListUsers(c echo.Context) error {
 	for i, u := range users {
 		rows[i] = views.UserRow{
 			ID: u.ID, Email: u.Email, Name: u.Name, Provider: u.Provider, Groups: u.Groups,
-			IsAdmin: u.IsAdmin, Disabled: u.Disabled, IsSelf: u.ID == self.ID,
+			IsAdmin: u.IsAdmin, IsAuditor: u.IsAuditor, Disabled: u.Disabled, IsSelf: u.ID == self.ID,
 			LastSignIn: u.LastSignInAt, CreatedAt: u.CreatedAt,
 		}
 	}
@@ -141,6 +142,20 @@ func (h *Users) GrantAdmin(c echo.Context) error {
 func (h *Users) RevokeAdmin(c echo.Context) error {
 	return h.change(c, "is no longer an administrator", func(ctx context.Context, u *models.User) error {
 		return h.Store.SetAdmin(ctx, u.ID, false)
+	})
+}
+
+// GrantAuditor lets a user read the audit log and the dashboard.
+func (h *Users) GrantAuditor(c echo.Context) error {
+	return h.change(c, "is now an auditor: they read the audit log and the dashboard", func(ctx context.Context, u *models.User) error {
+		return h.Store.SetAuditor(ctx, u.ID, true)
+	})
+}
+
+// RevokeAuditor takes the auditor role away.
+func (h *Users) RevokeAuditor(c echo.Context) error {
+	return h.change(c, "is no longer an auditor", func(ctx context.Context, u *models.User) error {
+		return h.Store.SetAuditor(ctx, u.ID, false)
 	})
 }
 

@@ -32,6 +32,12 @@ var consoleNav = []navItem{
 	{SectionSettings, "Settings", "/admin/settings", "settings"},
 }
 
+// auditorSection reports whether auditors, who read and change nothing,
+// see a console section.
+func auditorSection(section string) bool {
+	return section == SectionDashboard || section == SectionAudit
+}
+
 // sectionLabel is the navigation label of a section, shown on the
 // collapsed menu of narrow screens; "" for a page outside the navigation.
 func sectionLabel(section string) string {

@@ -137,9 +137,12 @@ func TestSettingsPage(t *testing.T) {
 	mustOne(t, doc, "dl"+testid("settings"))
 	// The configuration is shown, not edited: the audit and service
 	// account settings' forms are the page's only ones.
-	if n := doc.Find("main form").Length(); n != 2 || mustOne(t, doc, testid("audit-fail-open")).Find("form").Length() != 1 ||
-		mustOne(t, doc, testid("sa-self-service")).Length() != 1 {
-		t.Errorf("%d forms on the settings page, want the audit and service account settings' only", n)
+	if n := doc.Find("main form").Length(); n != 3 || mustOne(t, doc, testid("audit-fail-open")).Find("form").Length() != 1 ||
+		mustOne(t, doc, testid("sa-self-service")).Length() != 1 || mustOne(t, doc, testid("audit-retention-form")).Length() != 1 {
+		t.Errorf("%d forms on the settings page, want the audit, retention and service account settings' only", n)
+	}
+	if got := text(mustOne(t, doc, testid("audit-retention"))); got != "kept for ever" {
+		t.Errorf("retention shown as %q", got)
 	}
 	if got := text(mustOne(t, doc, testid("settings-sa-mode"))); got != "Administrators only" {
 		t.Errorf("service accounts mode shown as %q", got)

@@ -42,6 +42,8 @@ type Viewer struct {
 	Email   string
 	Name    string
 	IsAdmin bool
+	// IsAuditor reads the audit log and the dashboard, and changes nothing.
+	IsAuditor bool
 }
 
 // Flash kinds.
@@ -116,6 +118,7 @@ type UserRow struct {
 	Provider   string // "local" or an OIDC provider name
 	Groups     []string
 	IsAdmin    bool
+	IsAuditor  bool
 	Disabled   bool
 	IsSelf     bool // the viewer: they may not disable or demote themselves
 	LastSignIn *time.Time
@@ -225,6 +228,9 @@ type SettingsProps struct {
 	// SelfServiceAccounts: users may issue service accounts acting as
 	// themselves, from the portal.
 	SelfServiceAccounts bool
+	// AuditRetentionDays: audit events older than this are deleted; 0
+	// keeps them for ever.
+	AuditRetentionDays int
 }
 
 // ErrorProps renders a 4xx/5xx page.

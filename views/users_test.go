@@ -81,9 +81,9 @@ func TestUsersRowActions(t *testing.T) {
 		want []string
 	}{
 		{"1", nil}, // the viewer: no way to lock themselves out
-		{"2", []string{"/admin/users/2/grant-admin", "/admin/users/2/disable"}},
+		{"2", []string{"/admin/users/2/grant-admin", "/admin/users/2/grant-auditor", "/admin/users/2/disable"}},
 		{"3", []string{"/admin/users/3/revoke-admin", "/admin/users/3/disable"}},
-		{"4", []string{"/admin/users/4/grant-admin", "/admin/users/4/enable"}},
+		{"4", []string{"/admin/users/4/grant-admin", "/admin/users/4/grant-auditor", "/admin/users/4/enable"}},
 	}
 	for _, tt := range tests {
 		row := rowByID(t, doc, tt.id)

@@ -150,3 +150,36 @@ func TestAuditLiveTailStreamsNewRows(t *testing.T) {
 	}
 	t.Fatalf("no row for the new call: %v", sc.Err())
 }
+
+// An auditor reads the dashboard and the audit log, and nothing else of
+// the console; the configuration's auditors list makes one at sign-in.
+func TestAuditorRole(t *testing.T) {
+	w, admin := auditWorld(t)
+	auditor := w.app.user(t, "auditor@example.com", false)
+	b := w.app.browser(t)
+	b.login("auditor@example.com")
+	if resp, _ := b.get("/admin/audit"); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("a plain user on the audit log: %d", resp.StatusCode)
+	}
+	resp, _ := admin.post("/admin/users/"+strconv.FormatUint(uint64(auditor.ID), 10)+"/grant-auditor", url.Values{})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("grant auditor: %d", resp.StatusCode)
+	}
+	for _, path := range []string{"/admin", "/admin/audit"} {
+		if resp, _ := b.get(path); resp.StatusCode != http.StatusOK {
+			t.Errorf("an auditor on %s: %d, want 200", path, resp.StatusCode)
+		}
+	}
+	_, body := b.get("/admin/audit")
+	if nav := doc(t, body).Find(`nav[data-testid="nav"] .nav-list:not(.nav-secondary) a`); nav.Length() != 2 {
+		t.Errorf("an auditor's navigation has %d console links, want Dashboard and Audit log", nav.Length())
+	}
+	for _, path := range []string{"/admin/routes", "/admin/users", "/admin/settings", "/admin/service-accounts"} {
+		if resp, _ := b.get(path); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("an auditor on %s: %d, want 403", path, resp.StatusCode)
+		}
+	}
+	if resp, _ := b.post("/admin/settings/audit", url.Values{"fail_open": {"true"}}); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("an auditor changing a setting: %d, want 403", resp.StatusCode)
+	}
+}

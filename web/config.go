@@ -20,9 +20,11 @@ type Config struct {
 	Database DatabaseConfig `yaml:"database"`
 	Identity IdentityConfig `yaml:"identity"`
 	Admins   []string       `yaml:"admins"`
-	OAuth    OAuthConfig    `yaml:"oauth"`
-	Log      LogConfig      `yaml:"log"`
-	Audit    AuditConfig    `yaml:"audit"`
+	// Auditors read the audit log and the dashboard, and change nothing.
+	Auditors []string    `yaml:"auditors"`
+	OAuth    OAuthConfig `yaml:"oauth"`
+	Log      LogConfig   `yaml:"log"`
+	Audit    AuditConfig `yaml:"audit"`
 }
 
 // AuditConfig is where the audit log goes besides the database.
@@ -143,6 +145,16 @@ func (c Config) FirstAdminEmail() string {
 // issuer, and the base of every absolute URL Drawbridge writes.
 func (c Config) ConsoleBase() string { return strings.TrimSuffix(c.Server.ConsoleURL, "/") }
 
+// IsAuditorEmail reports whether email is listed under auditors.
+func (c Config) IsAuditorEmail(email string) bool {
+	for _, a := range c.Auditors {
+		if strings.EqualFold(strings.TrimSpace(a), strings.TrimSpace(email)) {
+			return true
+		}
+	}
+	return false
+}
+
 // IsAdminEmail reports whether email is listed under admins.
 func (c Config) IsAdminEmail(email string) bool {
 	for _, a := range c.Admins {
@@ -241,6 +253,11 @@ func (c Config) Validate() error {
 	for i, a := range c.Admins {
 		if addr, err := mail.ParseAddress(a); err != nil || addr.Address != strings.TrimSpace(a) {
 			add(fmt.Sprintf("admins[%d]", i), "must be an email address, got %q", a)
+		}
+	}
+	for i, a := range c.Auditors {
+		if addr, err := mail.ParseAddress(a); err != nil || addr.Address != strings.TrimSpace(a) {
+			add(fmt.Sprintf("auditors[%d]", i), "must be an email address, got %q", a)
 		}
 	}
 

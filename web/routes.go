@@ -42,6 +42,7 @@ func routes(e *echo.Echo, d Deps, m *metrics, base handlers.Base, sessions *Sess
 	// Sign-in: local accounts and OIDC providers.
 	auth := handlers.NewAuth(base, d.Store, d.Config.Identity.LocalAccountsEnabled(),
 		loginProviders(d.Config), d.Config.IsAdminEmail, d.Logger)
+	auth.IsAuditorEmail = d.Config.IsAuditorEmail
 	auth.Audit = d.auditor
 	oidc := &handlers.OIDC{Auth: auth, Users: d.Store, Providers: oidcProviders(d.Config), Client: d.OIDCClient}
 	browser.GET("/login", auth.ShowLogin)
@@ -111,10 +112,19 @@ func routes(e *echo.Echo, d Deps, m *metrics, base handlers.Base, sessions *Sess
 	signedIn.GET("/authorizations", authorizations.ListAuthorizations)
 	signedIn.POST("/authorizations/revoke", authorizations.RevokeAuthorization)
 
-	// Console: admins only.
-	admin := browser.Group("/admin", requireUser, requireAdmin)
+	// Console: the dashboard and the audit log for admins and auditors;
+	// everything else for admins only.
+	console := browser.Group("/admin", requireUser, requireStaff)
 	dashboard := handlers.NewDashboard(base, d.Store, d.Config.Server.ConsoleURL)
-	admin.GET("", dashboard.ShowDashboard)
+	console.GET("", dashboard.ShowDashboard)
+	auditLog := &handlers.AuditLog{Base: base, Store: d.Store, Audit: d.auditor, Logger: d.Logger}
+	console.GET("/audit", auditLog.List)
+	console.GET("/audit/export", auditLog.Export)
+	console.GET("/audit/tail", auditLog.Tail)
+	console.POST("/audit/verify", auditLog.Verify)
+	console.GET("/audit/:id", auditLog.Show)
+
+	admin := console.Group("", requireAdmin)
 
 	users := handlers.NewUsers(base, d.Store)
 	admin.GET("/users", users.ListUsers)
@@ -124,6 +134,8 @@ func routes(e *echo.Echo, d Deps, m *metrics, base handlers.Base, sessions *Sess
 	admin.POST("/users/:id/enable", users.EnableUser)
 	admin.POST("/users/:id/grant-admin", users.GrantAdmin)
 	admin.POST("/users/:id/revoke-admin", users.RevokeAdmin)
+	admin.POST("/users/:id/grant-auditor", users.GrantAuditor)
+	admin.POST("/users/:id/revoke-auditor", users.RevokeAuditor)
 
 	routesH := handlers.NewRoutes(base, d.Store, &handlers.MCPTester{Client: d.UpstreamClient, Version: d.Version})
 	admin.GET("/routes", routesH.ListRoutes)
@@ -177,13 +189,7 @@ func routes(e *echo.Echo, d Deps, m *metrics, base handlers.Base, sessions *Sess
 	admin.GET("/settings", settings.ShowSettings)
 	admin.POST("/settings/audit", settings.UpdateAuditSettings)
 	admin.POST("/settings/service-accounts", settings.UpdateServiceAccountSettings)
-
-	auditLog := &handlers.AuditLog{Base: base, Store: d.Store, Audit: d.auditor, Logger: d.Logger}
-	admin.GET("/audit", auditLog.List)
-	admin.GET("/audit/export", auditLog.Export)
-	admin.GET("/audit/tail", auditLog.Tail)
-	admin.POST("/audit/verify", auditLog.Verify)
-	admin.GET("/audit/:id", auditLog.Show)
+	admin.POST("/settings/audit-retention", settings.UpdateAuditRetention)
 
 	e.RouteNotFound("/*", func(c echo.Context) error { return echo.ErrNotFound })
 }
@@ -202,6 +208,17 @@ func requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 			return c.Redirect(http.StatusSeeOther, target)
 		}
 		return echo.NewHTTPError(http.StatusUnauthorized, "Please sign in first.")
+	}
+}
+
+// requireStaff refuses signed-in users who are neither administrators
+// nor auditors.
+func requireStaff(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if u := handlers.UserFrom(c); u == nil || (!u.IsAdmin && !u.IsAuditor) {
+			return echo.NewHTTPError(http.StatusForbidden, "The console is for administrators. Your MCP servers are in the portal.")
+		}
+		return next(c)
 	}
 }
 

@@ -55,6 +55,7 @@ type Server struct {
 	engine      *proxy.Engine
 	audit       *audit.Writer
 	vault       *vault.Vault
+	store       *models.Store
 	logger      *slog.Logger
 	console     *echo.Echo
 	consoleHost string
@@ -111,7 +112,7 @@ func New(d Deps) (*Server, error) {
 	e.HTTPErrorHandler = errorHandler(base, d.Logger)
 
 	s := &Server{
-		tokens: d.tokens, engine: d.engine, audit: auditor, vault: d.vault, logger: d.Logger,
+		tokens: d.tokens, engine: d.engine, audit: auditor, vault: d.vault, store: d.Store, logger: d.Logger,
 		console: e, consoleHost: strings.ToLower(console.Host),
 	}
 	routes(e, d, m, base, sessions, console.Scheme == "https")
@@ -126,6 +127,7 @@ const usageFlush = 10 * time.Second
 // upstream connections and service accounts were last used, until ctx
 // ends.
 func (s *Server) Run(ctx context.Context) {
+	go runRetention(ctx, s.store, s.logger)
 	go func() {
 		t := time.NewTicker(usageFlush)
 		defer t.Stop()

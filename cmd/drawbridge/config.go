@@ -51,6 +51,7 @@ var envSetters = map[string]func(*web.Config, string) error{
 	"DRAWBRIDGE_DATABASE_DRIVER": func(c *web.Config, v string) error { c.Database.Driver = v; return nil },
 	"DRAWBRIDGE_DATABASE_DSN":    func(c *web.Config, v string) error { c.Database.DSN = v; return nil },
 	"DRAWBRIDGE_ADMINS":          func(c *web.Config, v string) error { c.Admins = splitList(v); return nil },
+	"DRAWBRIDGE_AUDITORS":        func(c *web.Config, v string) error { c.Auditors = splitList(v); return nil },
 	"DRAWBRIDGE_LOG_LEVEL":       func(c *web.Config, v string) error { c.Log.Level = v; return nil },
 	"DRAWBRIDGE_LOG_FORMAT":      func(c *web.Config, v string) error { c.Log.Format = v; return nil },
 	"DRAWBRIDGE_AUDIT_STREAM":    func(c *web.Config, v string) error { c.Audit.Stream = v; return nil },

@@ -1,0 +1,56 @@
+package web
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/drawbridge/drawbridge/models"
+)
+
+// Retention deletes what is older than the setting, only that, and the
+// chains still verify afterwards.
+func TestRetentionDeletesOnlyOldEvents(t *testing.T) {
+	app := newTestApp(t)
+	ctx := context.Background()
+	now := time.Now()
+	var old, recent []*models.AuditEvent
+	for i := range 1200 {
+		at := now.Add(-40 * 24 * time.Hour).Add(time.Duration(i) * time.Second)
+		old = append(old, &models.AuditEvent{At: at, Kind: models.AuditKindSignIn, Decision: models.AuditAllow, Reasons: "[]"})
+	}
+	for range 5 {
+		recent = append(recent, &models.AuditEvent{At: now, Kind: models.AuditKindSignIn, Decision: models.AuditAllow, Reasons: "[]"})
+	}
+	if err := app.Store.AppendAuditEvents(ctx, "retention-test", old); err != nil {
+		t.Fatal(err)
+	}
+	if err := app.Store.AppendAuditEvents(ctx, "retention-test", recent); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := pruneAudit(ctx, app.Store, now); err != nil || n != 0 {
+		t.Fatalf("retention off: deleted %d, %v", n, err)
+	}
+	st, _ := app.Store.GetSettings(ctx)
+	st.AuditRetentionDays = 30
+	if err := app.Store.UpdateSettings(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	n, err := pruneAudit(ctx, app.Store, now)
+	if err != nil || n != len(old) {
+		t.Fatalf("deleted %d, %v; want the %d old events", n, err, len(old))
+	}
+	page, err := app.Store.ListAuditEvents(ctx, models.AuditFilter{Kind: models.AuditKindSignIn}, 0, 100)
+	if err != nil || len(page.Events) != len(recent) {
+		t.Fatalf("left %d events, %v; want the %d recent ones", len(page.Events), err, len(recent))
+	}
+	chains, err := app.Store.VerifyAuditChains(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range chains {
+		if !c.OK {
+			t.Errorf("chain %s does not verify after retention: %+v", c.Writer, c.Break)
+		}
+	}
+}
