@@ -72,14 +72,28 @@ func (h *AuditLog) Export(c echo.Context) error {
 	if len(problems) > 0 {
 		return echo.NewHTTPError(http.StatusBadRequest, "The filter is not valid: fix it on the audit log page first.")
 	}
+	if err := f.Validate(); err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "The filter is not valid: "+err.Error())
+	}
 	format := c.QueryParam("format")
 	if format != "csv" && format != "jsonl" {
 		return echo.NewHTTPError(http.StatusBadRequest, "format must be csv or jsonl.")
 	}
-	u := UserFrom(c)
-	uid, email := userRef(u)
-	audit(c, h.Audit, h.Logger, &models.AuditEvent{Kind: models.AuditKindExport, UserID: uid, UserEmail: email},
-		"exported the audit log as "+format+" with filter "+c.QueryString())
+	// Every export is an audit event, and it is recorded before anything
+	// is read: an export that cannot be recorded does not happen.
+	if h.Audit != nil {
+		uid, email := userRef(UserFrom(c))
+		ev := &models.AuditEvent{
+			Kind: models.AuditKindExport, UserID: uid, UserEmail: email, Decision: models.AuditAllow,
+			RequestID: c.Response().Header().Get(echo.HeaderXRequestID), SourceIP: c.RealIP(), HTTPMethod: c.Request().Method,
+		}
+		reasons, _ := json.Marshal([]map[string]string{{"detail": "exported the audit log as " + format + " with filter " + c.QueryString()}})
+		ev.Reasons = string(reasons)
+		if _, err := h.Audit.Record(ctx, ev); err != nil {
+			h.Logger.Error("audit: an export could not be recorded, so it was refused", "error", err)
+			return echo.NewHTTPError(http.StatusServiceUnavailable, "The export could not be recorded in the audit log, so it was not made. Try again in a moment.")
+		}
+	}
 
 	resp := c.Response()
 	name := "drawbridge-audit-" + now.UTC().Format("20060102-150405") + "." + format
@@ -124,10 +138,14 @@ func (h *AuditLog) Export(c echo.Context) error {
 		}
 		return nil
 	})
-	if err != nil {
-		// Headers are gone: all that is left is to stop, and say so in the log.
-		h.Logger.Warn("audit: export stopped", "rows", n, "error", err)
-		return nil
+	if err == nil {
+		err = buf.Flush()
 	}
-	return buf.Flush()
+	if err != nil {
+		// The status is sent: break the connection, so the download
+		// fails visibly rather than end as a short file.
+		h.Logger.Warn("audit: export stopped", "rows", n, "error", err)
+		panic(http.ErrAbortHandler)
+	}
+	return nil
 }

@@ -28,6 +28,7 @@ type AuditStore interface {
 	RecordAuditVerification(ctx context.Context, at time.Time, ok bool) error
 	LastAuditVerification(ctx context.Context) (models.AuditVerification, error)
 	GetUserByEmail(ctx context.Context, email string) (*models.User, error)
+	GetUser(ctx context.Context, id uint) (*models.User, error)
 	ListRoutes(ctx context.Context, f models.RouteFilter) ([]models.Route, int64, error)
 	ChangeBefore(ctx context.Context, at time.Time) (*models.Change, error)
 }
@@ -227,7 +228,7 @@ func (h *AuditLog) Verify(c echo.Context) error {
 	}
 	if ok {
 		h.Sessions.AddFlash(c, views.Flash{Kind: views.FlashSuccess, Message: "Every chain of the audit log verifies (" +
-			strconv.Itoa(len(chains)) + " writers): nothing was edited, deleted or reordered."})
+			plural(len(chains), "writer") + "): nothing was edited, deleted or reordered."})
 	}
 	for _, ch := range chains {
 		if ch.Break != nil {

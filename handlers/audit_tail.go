@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"bytes"
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/drawbridge/drawbridge/models"
 	"github.com/drawbridge/drawbridge/views"
 )
 
@@ -32,20 +34,21 @@ func (h *AuditLog) Tail(c echo.Context) error {
 	if len(problems) > 0 {
 		return echo.NewHTTPError(http.StatusBadRequest, "The filter is not valid.")
 	}
-	// From the last event the browser saw, or the newest now.
+	// From the last event the browser saw, or the newest now (whatever
+	// it is: the cursor follows the log's head, not the last match, so a
+	// tick reads only what is new).
+	head, err := h.newestID(ctx)
+	if err != nil {
+		return err
+	}
 	after, _ := strconv.ParseUint(c.Request().Header.Get("Last-Event-ID"), 10, 64)
 	if after == 0 {
 		after, _ = strconv.ParseUint(c.QueryParam("after"), 10, 64)
 	}
-	if after == 0 {
-		page, err := h.Store.ListAuditEvents(ctx, f, 0, 1)
-		if err != nil {
-			return err
-		}
-		if len(page.Events) > 0 {
-			after = page.Events[0].ID
-		}
+	if after == 0 || after > head {
+		after = head
 	}
+	viewer := UserFrom(c)
 	resp := c.Response()
 	resp.Header().Set(echo.HeaderContentType, "text/event-stream")
 	resp.Header().Set("Cache-Control", "no-store")
@@ -58,7 +61,7 @@ func (h *AuditLog) Tail(c echo.Context) error {
 	defer tick.Stop()
 	deadline := time.After(tailMax)
 	var buf bytes.Buffer
-	for {
+	for n := 1; ; n++ {
 		select {
 		case <-ctx.Done():
 			return nil
@@ -66,7 +69,18 @@ func (h *AuditLog) Tail(c echo.Context) error {
 			return nil
 		case <-tick.C:
 		}
-		events, err := h.Store.AuditEventsAfter(ctx, f, after, 100)
+		if n%tailRecheck == 0 && !h.stillStaff(ctx, viewer) {
+			return nil // signed out, disabled or no longer allowed: the stream ends
+		}
+		if head, err = h.newestID(ctx); err != nil || head <= after {
+			if err == nil && n%15 == 0 {
+				// A comment now and then keeps idle proxies from closing it.
+				_, _ = resp.Write([]byte(": keep-alive\n\n"))
+				resp.Flush()
+			}
+			continue
+		}
+		events, err := h.Store.AuditEventsAfter(ctx, f, after, tailBatch)
 		if err != nil {
 			if ctx.Err() == nil {
 				h.Logger.Warn("audit: live tail", "error", err)
@@ -74,19 +88,53 @@ func (h *AuditLog) Tail(c echo.Context) error {
 			return nil
 		}
 		now := time.Now()
+		sent := after
 		for i := range events {
+			if events[i].ID > head {
+				break
+			}
 			buf.Reset()
 			if err := views.AuditTableRow(auditRow(&events[i]), now).Render(ctx, &buf); err != nil {
 				return nil
 			}
-			after = events[i].ID
-			writeSSE(resp, "row", strconv.FormatUint(after, 10), buf.String())
+			sent = events[i].ID
+			writeSSE(resp, "row", strconv.FormatUint(sent, 10), buf.String())
 		}
-		if len(events) == 0 {
-			_, _ = resp.Write([]byte(": keep-alive\n\n"))
+		after = head
+		if len(events) == tailBatch && sent < head {
+			after = sent // more matches wait: the next tick goes on from here
+		}
+		if sent != after {
+			// Nothing more matched up to the head: move the browser's
+			// cursor there too, for when it reconnects.
+			_, _ = resp.Write([]byte("id: " + strconv.FormatUint(after, 10) + "\n\n"))
 		}
 		resp.Flush()
 	}
+}
+
+// Tail pacing: rows per tick at most, and how many ticks between checks
+// that the viewer may still read the log.
+const (
+	tailBatch   = 100
+	tailRecheck = 10
+)
+
+// newestID is the id of the newest event, whatever it is, or 0.
+func (h *AuditLog) newestID(ctx context.Context) (uint64, error) {
+	page, err := h.Store.ListAuditEvents(ctx, models.AuditFilter{}, 0, 1)
+	if err != nil || len(page.Events) == 0 {
+		return 0, err
+	}
+	return page.Events[0].ID, nil
+}
+
+// stillStaff reports whether the viewer of a long-lived stream may still
+// read the audit log: not disabled, not signed out everywhere, still an
+// admin or an auditor.
+func (h *AuditLog) stillStaff(ctx context.Context, viewer *models.User) bool {
+	u, err := h.Store.GetUser(ctx, viewer.ID)
+	return err == nil && !u.Disabled && u.SessionEpoch == viewer.SessionEpoch && (u.IsAdmin || u.IsAuditor)
 }
 
 // writeSSE writes one event; data's lines each become a data line.

@@ -122,10 +122,17 @@ func (h *Dashboard) activity(c echo.Context) (*views.DashboardActivity, error) {
 	if err != nil {
 		return nil, err
 	}
+	admin := UserFrom(c).IsAdmin // auditors get no links to admin pages
+	if admin {
+		a.AppsURL = "/admin/apps"
+	}
 	for _, acc := range accounts {
 		if acc.ExpiresAt != nil && acc.ExpiresAt.Sub(now) < expiringWithin {
-			a.ExpiringAccounts = append(a.ExpiringAccounts, views.ExpiringAccount{Name: acc.Name, UserEmail: acc.UserEmail,
-				ExpiresAt: *acc.ExpiresAt, URL: "/admin/service-accounts?" + url.Values{"q": {acc.Name}}.Encode()})
+			e := views.ExpiringAccount{Name: acc.Name, UserEmail: acc.UserEmail, ExpiresAt: *acc.ExpiresAt}
+			if admin {
+				e.URL = "/admin/service-accounts?" + url.Values{"q": {acc.Name}}.Encode()
+			}
+			a.ExpiringAccounts = append(a.ExpiringAccounts, e)
 		}
 	}
 	if d.Calls == 0 && d.Denials == 0 && a.NeedsReconnect == 0 && len(a.ExpiringAccounts) == 0 {

@@ -106,11 +106,18 @@ func planAudit(db *gorm.DB, f AuditFilter) (auditPlan, error) {
 		p.scan = true
 	}
 	if !f.From.IsZero() {
-		id, ok, err := firstAuditIDAt(db, f.From.Add(-auditClockSlack))
+		// The newest event (by time) stamped more than the slack before
+		// From was committed before From, so before any event stamped
+		// From or later: ids above it hold the whole range. (The first
+		// event stamped after From-slack would not do: committed late,
+		// its id could be above events that belong.)
+		id, ok, err := lastAuditIDBefore(db, f.From.Add(-auditClockSlack))
 		if err != nil {
 			return p, err
 		}
-		p.lo, p.none = id, p.none || !ok
+		if ok {
+			p.lo = id + 1
+		}
 		p.rest, p.restArgs = append(p.rest, "at >= ?"), append(p.restArgs, f.From.UTC())
 	}
 	if !f.To.IsZero() {

@@ -72,7 +72,7 @@ const (
 	// is further out of step with its id (its writer held it that long
 	// before committing, or its clock was off) may be missed by a time
 	// filter it matches.
-	auditClockSlack = time.Minute
+	auditClockSlack = 2 * time.Minute
 	// maxAuditPrefixTools is how many distinct tools a tool prefix may
 	// stand for before it is checked row by row instead of by index.
 	maxAuditPrefixTools = 100
@@ -280,6 +280,17 @@ const auditFirstIDAtSQL = "SELECT id FROM audit_events WHERE at >= ? ORDER BY at
 
 // firstAuditIDAt returns the id of the earliest event at or after t, by
 // one seek on the at index, and false when there is none.
+// lastAuditIDBefore returns the id of the event stamped last before t,
+// by time.
+func lastAuditIDBefore(db *gorm.DB, t time.Time) (int64, bool, error) {
+	var ids []int64
+	err := db.Raw("SELECT id FROM audit_events WHERE at < ? ORDER BY at DESC LIMIT 1", t.UTC()).Scan(&ids).Error
+	if err != nil || len(ids) == 0 {
+		return 0, false, err
+	}
+	return ids[0], true, nil
+}
+
 func firstAuditIDAt(db *gorm.DB, t time.Time) (int64, bool, error) {
 	var ids []int64
 	err := db.Raw(auditFirstIDAtSQL, t.UTC()).Scan(&ids).Error

@@ -48,7 +48,7 @@ func (x *exchange) decide() bool {
 		d := policy.Evaluate(x.route.Policies, &x.in)
 		return x.record([]mcp.Message{{}}, []policy.Decision{d}, d.Allow)
 	}
-	req, err := readBody(x.r, x.route.MaxRequestBytes)
+	req, err := readBody(x.w, x.r, x.route.MaxRequestBytes)
 	if err != nil {
 		x.e.refuseUnreadable(x.w, x.route, err)
 		return false
@@ -87,12 +87,21 @@ func (x *exchange) record(msgs []mcp.Message, decisions []policy.Decision, allow
 		}
 	}
 	if !allow {
+		var ids []uint64
 		if len(evs) > 0 {
-			if _, err := x.e.audit.RecordAll(x.r.Context(), evs); err != nil {
+			var err error
+			if ids, err = x.e.audit.RecordAll(x.r.Context(), evs); err != nil {
 				x.e.log.Error("proxy: audit a denial", "route", x.route.Name, "error", err)
 			}
 		}
 		x.deny(msgs, decisions)
+		// A denial is answered here: its outcome is known at once.
+		code := codeForbidden
+		for _, id := range ids {
+			x.e.audit.Outcome(models.AuditOutcome{
+				ID: id, Status: http.StatusForbidden, RPCErrorCode: &code, Duration: time.Since(x.start), At: time.Now(),
+			})
+		}
 		return false
 	}
 	if len(evs) > 0 {

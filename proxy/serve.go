@@ -86,6 +86,9 @@ func ambiguousPath(p string) bool {
 	return false
 }
 
+// bodyReadTimeout bounds the reading of an MCP request body.
+const bodyReadTimeout = 30 * time.Second
+
 // codeForbidden is the JSON-RPC error code of a policy denial: in the
 // range JSON-RPC leaves to implementations.
 const codeForbidden = -32001
@@ -136,7 +139,14 @@ func sourceIP(r *http.Request) netip.Addr {
 
 // readBody reads and checks an MCP POST body, and puts the exact bytes
 // read back for the upstream: what was decided on is what it gets.
-func readBody(r *http.Request, max int64) (*mcp.Request, error) {
+func readBody(w http.ResponseWriter, r *http.Request, max int64) (*mcp.Request, error) {
+	// The audit event is stamped when the request starts and committed
+	// once the body is read: a body trickled in for minutes would land
+	// out of order in the log's time ranges. A body is small; it has a
+	// while to arrive, no more.
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(bodyReadTimeout))
+	defer func() { _ = rc.SetReadDeadline(time.Time{}) }()
 	req, err := mcp.Read(r, max)
 	if err != nil {
 		return nil, err

@@ -309,7 +309,7 @@ func dashboardProps(h string, flashes ...Flash) DashboardProps {
 			TopUsers: []RankedCount{{Label: "alice@company.com", Count: 900, URL: "/admin/audit?user=alice%40company.com"}, {Label: h, Count: 120, URL: "/admin/audit?user=x"}},
 			RouteErrors: []RouteErrorRow{{Route: "Docs", Calls: 200, Errors: 18, URL: "/admin/audit?route=3&outcome=http_error"}, {Route: h, Calls: 900, Errors: 4, URL: "/admin/audit?route=1"},
 				{Route: "Linear", Calls: 40, URL: "/admin/audit?route=2"}},
-			NeedsReconnect: 3,
+			NeedsReconnect: 3, AppsURL: "/admin/apps",
 			ExpiringAccounts: []ExpiringAccount{{Name: "ci-deploy", UserEmail: "bob@company.com", ExpiresAt: auditNow.Add(3 * 24 * time.Hour), URL: "/admin/service-accounts?q=ci-deploy"},
 				{Name: h, UserEmail: h, ExpiresAt: auditNow.Add(11 * 24 * time.Hour)}},
 		},

@@ -157,7 +157,8 @@ type DashboardActivity struct {
 	Calls, Denials, Errors int
 	TopTools, TopUsers     []RankedCount
 	RouteErrors            []RouteErrorRow
-	NeedsReconnect         int               // upstream connections needing re-Connect (links to /admin/apps)
+	NeedsReconnect         int               // upstream connections needing re-Connect
+	AppsURL                string            // where they are listed; "" for viewers who may not go there
 	ExpiringAccounts       []ExpiringAccount // service accounts expiring within 14 days
 }
 

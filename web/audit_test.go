@@ -124,6 +124,11 @@ func TestAuditLiveTailStreamsNewRows(t *testing.T) {
 	w, admin := auditWorld(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
+	newest, err := w.app.Store.ListAuditEvents(ctx, models.AuditFilter{}, 0, 1)
+	if err != nil || len(newest.Events) == 0 {
+		t.Fatal("no events before the tail", err)
+	}
+	before := newest.Events[0].ID
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, admin.app.URL+"/admin/audit/tail?range=1h&method=tools%2Fcall", nil)
 	resp, err := admin.client.Do(req)
 	if err != nil {
@@ -142,9 +147,19 @@ func TestAuditLiveTailStreamsNewRows(t *testing.T) {
 	if _, err := whoami(t, s); err != nil {
 		t.Fatal(err)
 	}
+	// Only the new call: the three made before the tail opened are not
+	// sent again.
 	sc := bufio.NewScanner(resp.Body)
+	var id uint64
 	for sc.Scan() {
-		if line := sc.Text(); strings.HasPrefix(line, "data: ") && strings.Contains(line, "whoami") {
+		line := sc.Text()
+		if v, ok := strings.CutPrefix(line, "id: "); ok {
+			id, _ = strconv.ParseUint(v, 10, 64)
+		}
+		if strings.HasPrefix(line, "data: ") && strings.Contains(line, "whoami") {
+			if id <= before {
+				t.Fatalf("the tail sent event %d, recorded before it opened (newest then: %d)", id, before)
+			}
 			return
 		}
 	}

@@ -68,13 +68,20 @@ func serve(ctx context.Context, args []string, env environment, sio stdio) error
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (set server.address or --address to another port)", b.cfg.Server.Address, err)
 	}
+	// Requests run on a context that ends a moment after shutdown begins:
+	// calls in flight finish, and streams (MCP event streams, the audit
+	// log's live tail) end rather than hold the shutdown up.
+	baseCtx, endRequests := context.WithCancel(context.WithoutCancel(ctx))
+	defer endRequests()
 	hs := &http.Server{
 		Handler:           srv,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
+		BaseContext:       func(net.Listener) context.Context { return baseCtx },
 		// No write timeout: MCP answers stream for as long as they last.
 	}
+	hs.RegisterOnShutdown(func() { time.AfterFunc(streamGrace, endRequests) })
 	runCtx, stopRun := context.WithCancel(ctx)
 	defer stopRun()
 	go srv.Run(runCtx) // keeps the gateway's configuration current
@@ -156,3 +163,6 @@ func samePort(consoleURL string, addr net.Addr) bool {
 	_, listening, err := net.SplitHostPort(addr.String())
 	return err == nil && port == listening
 }
+
+// streamGrace is how long requests may go on once shutdown begins.
+const streamGrace = 3 * time.Second
