@@ -85,12 +85,16 @@ func (h *Dashboard) activity(c echo.Context) (*views.DashboardActivity, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &views.DashboardActivity{Window: window, Calls: d.Calls, Denials: d.Denials}
+	// Denials and errors among the calls, so that their rates are shares
+	// of the same thing (the store's Denials also counts refused
+	// sign-ins).
+	a := &views.DashboardActivity{Window: window, Calls: d.Calls}
 	for _, b := range d.Buckets {
 		q := url.Values{"range": {"custom"}, "from": {b.Start.UTC().Format(auditFormTime)},
 			"to": {b.Start.Add(w.bucket).UTC().Format(auditFormTime)}, "method": {"tools/call"}}
 		a.Buckets = append(a.Buckets, views.ActivityBucket{Start: b.Start, Allow: b.Allow, Deny: b.Deny, Error: b.Error, URL: "/admin/audit?" + q.Encode()})
 		a.Errors += b.Error
+		a.Denials += b.Deny
 	}
 	for _, t := range d.TopTools {
 		a.TopTools = append(a.TopTools, views.RankedCount{Label: t.Key, Count: t.Count,

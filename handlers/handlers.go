@@ -68,7 +68,7 @@ func (b Base) Page(c echo.Context, title, section string) views.Page {
 	}
 	if u := UserFrom(c); u != nil {
 		p.Viewer = &views.Viewer{Email: u.Email, Name: u.Name, IsAdmin: u.IsAdmin, IsAuditor: u.IsAuditor}
-		if u.IsAdmin && b.Warning != nil {
+		if (u.IsAdmin || u.IsAuditor) && b.Warning != nil {
 			p.Warning = b.Warning(c.Request().Context())
 		}
 		if b.ServiceAccountsInPortal != nil {

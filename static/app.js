@@ -422,6 +422,9 @@
         }
         if (paused) {
           waiting.push(row);
+          if (waiting.length > maxRows) {
+            waiting.shift(); // the table keeps no more than this anyway
+          }
         } else {
           insert([row]);
         }
