@@ -31,15 +31,19 @@ type AuditStore interface {
 	GetUser(ctx context.Context, id uint) (*models.User, error)
 	ListRoutes(ctx context.Context, f models.RouteFilter) ([]models.Route, int64, error)
 	ChangeBefore(ctx context.Context, at time.Time) (*models.Change, error)
+	GetSettings(ctx context.Context) (models.Settings, error)
 }
 
 // AuditLog is the audit log for security teams: browse, filter, export,
 // live tail, integrity.
 type AuditLog struct {
 	Base
-	Store  AuditStore
-	Audit  Auditor
-	Logger *slog.Logger
+	Store AuditStore
+	// ConsoleURL is the console's base URL, for telling its own pages
+	// from others'.
+	ConsoleURL string
+	Audit      Auditor
+	Logger     *slog.Logger
 }
 
 const auditPageSize = 50
@@ -156,7 +160,7 @@ func (h *AuditLog) Show(c echo.Context) error {
 		Page: h.Page(c, "Audit event "+strconv.FormatUint(e.ID, 10), views.SectionAudit), Event: auditRow(e),
 		RequestID: e.RequestID, Writer: e.Writer, Hash: e.Hash, PrevHash: e.PrevHash, SourceIP: e.SourceIP,
 		Seq: e.Seq, ConfigVersion: e.ConfigVersion, ResponseBytes: e.ResponseBytes, OutcomeAt: e.OutcomeAt,
-		Arguments: prettyJSON(e.Arguments), Reasons: auditReasons(e.Reasons), BackURL: "/admin/audit",
+		Arguments: prettyJSON(e.Arguments), Reasons: auditReasons(e.Reasons), BackURL: auditBackURL(c.Request().Referer(), h.ConsoleURL),
 	}
 	if e.UserID != nil {
 		props.UserURL = "/admin/users?q=" + url.QueryEscape(e.UserEmail)
@@ -178,6 +182,17 @@ func (h *AuditLog) Show(c echo.Context) error {
 		return err
 	}
 	return Render(c, http.StatusOK, views.AuditEventPage(props))
+}
+
+// auditBackURL is where "Back" goes from an event: the filtered log the
+// viewer came from, when they came from the console's own audit log;
+// the whole log otherwise.
+func auditBackURL(referer, consoleURL string) string {
+	u, err := url.Parse(referer)
+	if err != nil || referer == "" || !strings.HasPrefix(referer, consoleURL+"/") || u.Path != "/admin/audit" {
+		return "/admin/audit"
+	}
+	return "/admin/audit?" + u.Query().Encode()
 }
 
 // prettyJSON indents stored JSON for reading; what is not JSON is shown
@@ -219,9 +234,21 @@ func (h *AuditLog) Verify(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	st, err := h.Store.GetSettings(ctx)
+	if err != nil {
+		return err
+	}
 	ok := true
 	for _, ch := range chains {
 		ok = ok && ch.OK
+		if ch.CheckpointSeq > 0 && st.AuditRetentionDays == 0 {
+			// Only retention deletes old events, and it is off: someone
+			// else removed them and left a checkpoint in their place.
+			ok = false
+			h.Sessions.AddFlash(c, views.Flash{Kind: views.FlashError, Message: "The chain of " + ch.Writer +
+				" starts from a retention checkpoint (seq " + strconv.FormatUint(ch.CheckpointSeq, 10) +
+				"), but retention is off: its older events were deleted by something else."})
+		}
 	}
 	if err := h.Store.RecordAuditVerification(ctx, time.Now(), ok); err != nil {
 		return err

@@ -198,3 +198,34 @@ func TestAuditorRole(t *testing.T) {
 		t.Errorf("an auditor changing a setting: %d, want 403", resp.StatusCode)
 	}
 }
+
+// A chain that starts from a checkpoint while retention is off had its
+// old events removed by something other than retention: Verify says so.
+func TestVerifyFlagsACheckpointWithRetentionOff(t *testing.T) {
+	app := newTestApp(t)
+	ctx := context.Background()
+	old := []*models.AuditEvent{{At: time.Now().Add(-48 * time.Hour), Kind: models.AuditKindSignIn, Decision: models.AuditAllow, Reasons: "[]"}}
+	recent := []*models.AuditEvent{{At: time.Now(), Kind: models.AuditKindSignIn, Decision: models.AuditAllow, Reasons: "[]"}}
+	for _, batch := range [][]*models.AuditEvent{old, recent} {
+		if err := app.Store.AppendAuditEvents(ctx, "tampered", batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := app.Store.DeleteAuditEventsBefore(ctx, time.Now().Add(-24*time.Hour), 10); err != nil || n != 1 {
+		t.Fatalf("deleted %d, %v", n, err)
+	}
+	app.user(t, "root@example.com", true)
+	admin := app.browser(t)
+	admin.login("root@example.com")
+	if resp, _ := admin.post("/admin/audit/verify", url.Values{}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("verify: %d", resp.StatusCode)
+	}
+	_, body := admin.get("/admin/audit")
+	if !strings.Contains(body, "retention is off") {
+		t.Fatalf("verify did not flag the checkpoint left with retention off")
+	}
+	last, err := app.Store.LastAuditVerification(ctx)
+	if err != nil || last.OK {
+		t.Fatalf("recorded verification %+v, %v; want not OK", last, err)
+	}
+}

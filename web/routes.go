@@ -117,7 +117,7 @@ func routes(e *echo.Echo, d Deps, m *metrics, base handlers.Base, sessions *Sess
 	console := browser.Group("/admin", requireUser, requireStaff)
 	dashboard := handlers.NewDashboard(base, d.Store, d.Config.Server.ConsoleURL)
 	console.GET("", dashboard.ShowDashboard)
-	auditLog := &handlers.AuditLog{Base: base, Store: d.Store, Audit: d.auditor, Logger: d.Logger}
+	auditLog := &handlers.AuditLog{Base: base, Store: d.Store, Audit: d.auditor, Logger: d.Logger, ConsoleURL: d.Config.ConsoleBase()}
 	console.GET("/audit", auditLog.List)
 	console.GET("/audit/export", auditLog.Export)
 	console.GET("/audit/tail", auditLog.Tail)
