@@ -77,7 +77,21 @@ func FilterAnswer(data []byte, toolsListIDs []json.RawMessage, allow func(tool s
 }
 
 // filterOne filters one message when it is a response to a tools/list id.
+//
+// A list of hundreds of tools is mostly schemas, and reading it strictly
+// is the cost; so when the id comes before the result, as every SDK
+// writes it, the id is peeked and the strict read of FilterToolsList is
+// the only one. Should that read refuse the message, the full path below
+// decides, exactly as if there had been no peek: the message may still be
+// something else that happens to share the id (a server's request).
 func filterOne(msg []byte, ids map[string]struct{}, allow func(string) bool) ([]byte, int, error) {
+	if id := peekID(msg); id != nil {
+		if _, ok := ids[idKey(id)]; ok {
+			if out, n, err := FilterToolsList(msg, allow); err == nil {
+				return out, n, nil
+			}
+		}
+	}
 	id, isResponse, err := responseID(msg)
 	if err != nil {
 		return nil, 0, errors.New("mcp: answer: " + err.Error())
@@ -134,4 +148,39 @@ func responseID(msg []byte) (id []byte, isResponse bool, err error) {
 		return nil, false, p.syntax("data after the JSON value")
 	}
 	return id, isResponse, nil
+}
+
+// peekID returns the id of the message object msg when the id comes
+// before any member that is not a short scalar, reading no further; nil
+// when it does not, or on anything unexpected. It decides nothing: the
+// caller still reads the whole message strictly.
+func peekID(msg []byte) []byte {
+	p := getScanner(msg)
+	defer putScanner(p)
+	if p.skipWS(); p.pos >= len(msg) || msg[p.pos] != '{' {
+		return nil
+	}
+	f, err := p.openObject()
+	if err != nil {
+		return nil
+	}
+	for {
+		key, _, done, err := p.next(&f)
+		if err != nil || done {
+			return nil
+		}
+		if p.skipWS(); p.pos >= len(msg) || msg[p.pos] == '{' || msg[p.pos] == '[' {
+			return nil
+		}
+		kind, start, err := p.value()
+		if err != nil {
+			return nil
+		}
+		if string(key) == "id" {
+			if kind == kindString || kind == kindInt {
+				return msg[start:p.pos]
+			}
+			return nil
+		}
+	}
 }

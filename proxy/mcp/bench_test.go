@@ -88,6 +88,22 @@ func BenchmarkFilterToolsList(b *testing.B) {
 	}
 }
 
+// BenchmarkFilterAnswer is FilterToolsList as the proxy calls it: through
+// FilterAnswer, which first finds out whether the answer is to a
+// tools/list request.
+func BenchmarkFilterAnswer(b *testing.B) {
+	body := toolsListBody(500)
+	ids := []json.RawMessage{json.RawMessage("3")}
+	allow := func(name string) bool { return (name[len(name)-1]-'0')%2 == 0 } // keeps half
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, n, err := FilterAnswer(body, ids, allow); err != nil || n == 0 {
+			b.Fatal(n, err)
+		}
+	}
+}
+
 func BenchmarkFilterSSE(b *testing.B) {
 	var stream bytes.Buffer
 	for i := range 100 {

@@ -106,6 +106,7 @@ func TestFilterAnswer(t *testing.T) {
 		{"a tools/list answer", list, `"tools" : [{"name":"a","inputSchema":{"type":"object"}}]`, 2},
 		{"id as a string matches the number", strings.Replace(list, `"id":1`, `"id":"1"`, 1), `"tools" : [{"name":"a",`, 2},
 		{"another request's answer", strings.Replace(list, `"id":1`, `"id":2`, 1), `{"name":"b"}`, 0},
+		{"the id after the result", `{"jsonrpc":"2.0","result":{"tools":[{"name":"a"},{"name":"b"}]},"id":1}`, `[{"name":"a"}]`, 1},
 		{"a server request with the same id", `{"jsonrpc":"2.0","id":1,"method":"sampling/createMessage","params":{}}`, `sampling`, 0},
 		{"a notification", `{"jsonrpc":"2.0","method":"notifications/progress","params":{}}`, `progress`, 0},
 		{"priming event", ``, ``, 0},
