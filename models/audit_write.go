@@ -2,13 +2,11 @@ package models
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"sync"
 	"time"
-
-	"gorm.io/gorm"
 )
 
 // auditInsertColumns are the columns AppendAuditEvents writes: all but id,
@@ -17,9 +15,8 @@ const auditInsertColumns = "at, kind, request_id, writer, seq, prev_hash, hash, 
 	"service_account, client_id, route_id, route_name, http_method, mcp_method, tool, arguments, " +
 	"decision, reasons, config_version, source_ip"
 
-// auditInsertRows caps the rows of one INSERT statement, whose bound
-// values (21 a row) must stay under SQLite's limit of 32766.
-const auditInsertRows = 500
+// auditInsertColumnCount is how many auditInsertColumns there are.
+const auditInsertColumnCount = 21
 
 // AppendAuditEvents inserts events in one transaction and returns once it
 // has committed. It assigns each event's Writer (writer), Seq, PrevHash,
@@ -35,8 +32,8 @@ const auditInsertRows = 500
 // and refuses the whole batch if any of them is invalid. On error nothing
 // was stored, and the events' assigned fields mean nothing.
 //
-// The batch takes one multi-row INSERT per 500 events, prepared once and
-// kept: no statement per row.
+// Each event is one run of a statement prepared once and kept (see
+// auditStatements).
 func (s *Store) AppendAuditEvents(ctx context.Context, writer string, events []*AuditEvent) error {
 	if len(events) == 0 {
 		return nil
@@ -70,34 +67,41 @@ func (s *Store) AppendAuditEvents(ctx context.Context, writer string, events []*
 
 // appendAuditBatch is one attempt of AppendAuditEvents: from the cached
 // head of writer's chain, or from the head read in the transaction.
-func (s *Store) appendAuditBatch(ctx context.Context, writer string, events []*AuditEvent, useCache bool) error {
-	var last auditHeadEntry
-	err := s.auditDB().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		seq, prev, ok := s.auditHeads.get(writer)
-		if !useCache || !ok {
-			var err error
-			if seq, prev, err = auditHead(tx, writer); err != nil {
-				return err
-			}
-		}
-		for _, e := range events {
-			seq++
-			e.Writer, e.Seq, e.PrevHash = writer, seq, prev
-			e.Hash = e.chainHash()
-			prev = e.Hash
-		}
-		for chunk := range slices.Chunk(events, auditInsertRows) {
-			if err := insertAuditEvents(tx, chunk); err != nil {
-				return err
-			}
-		}
-		last = auditHeadEntry{seq: seq, hash: prev}
-		return nil
-	})
-	if err == nil {
-		s.auditHeads.set(writer, last)
+func (s *Store) appendAuditBatch(ctx context.Context, writer string, events []*AuditEvent, useCache bool) (err error) {
+	st, err := s.auditStatements(ctx)
+	if err != nil {
+		return err
 	}
-	return err
+	tx, err := s.sqlDB.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	seq, prev, ok := s.auditHeads.get(writer)
+	if !useCache || !ok {
+		if seq, prev, err = s.auditHead(ctx, tx, writer); err != nil {
+			return err
+		}
+	}
+	insert := tx.StmtContext(ctx, st.insert)
+	for _, e := range events {
+		seq++
+		e.Writer, e.Seq, e.PrevHash = writer, seq, prev
+		e.Hash = e.chainHash()
+		prev = e.Hash
+		if err := st.insertEvent(ctx, insert, e); err != nil {
+			return fmt.Errorf("insert event %d of the chain: %w", e.Seq, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	s.auditHeads.set(writer, auditHeadEntry{seq: seq, hash: prev})
+	return nil
 }
 
 // auditHeadCache remembers the head of each chain this process appended
@@ -137,73 +141,28 @@ func (c *auditHeadCache) forget(writer string) {
 	delete(c.m, writer)
 }
 
-// auditDB is the store's connection with prepared statements kept: the
-// audit log writes the same few statements thousands of times a second.
-func (s *Store) auditDB() *gorm.DB {
-	return s.db.Session(&gorm.Session{PrepareStmt: true})
-}
-
 // auditHead returns the seq and hash of writer's newest event, or, when
 // it has none, of its checkpoint (retention deleted every event), or 0
 // and "": where its chain continues.
-func auditHead(tx *gorm.DB, writer string) (uint64, string, error) {
-	var head struct {
-		Seq  uint64
-		Hash string
+func (s *Store) auditHead(ctx context.Context, tx *sql.Tx, writer string) (uint64, string, error) {
+	postgres := s.db.Dialector.Name() == "postgres"
+	var (
+		seq  uint64
+		hash string
+	)
+	err := tx.QueryRowContext(ctx, "SELECT seq, hash FROM audit_events WHERE writer = "+bindVar(postgres, 1)+
+		" ORDER BY seq DESC LIMIT 1", writer).Scan(&seq, &hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = tx.QueryRowContext(ctx, "SELECT seq, hash FROM audit_checkpoints WHERE writer = "+bindVar(postgres, 1),
+			writer).Scan(&seq, &hash)
 	}
-	res := tx.Raw("SELECT seq, hash FROM audit_events WHERE writer = ? ORDER BY seq DESC LIMIT 1", writer).Scan(&head)
-	if res.Error == nil && res.RowsAffected == 0 {
-		res = tx.Raw("SELECT seq, hash FROM audit_checkpoints WHERE writer = ?", writer).Scan(&head)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, "", nil
 	}
-	if res.Error != nil {
-		return 0, "", fmt.Errorf("read the head of the chain: %w", res.Error)
-	}
-	return head.Seq, head.Hash, nil
-}
-
-// insertAuditEvents inserts events, whose seqs are consecutive, in one
-// statement, and sets their IDs from what it returns. The returned rows
-// come in no promised order, so each is matched on its seq.
-func insertAuditEvents(tx *gorm.DB, events []*AuditEvent) error {
-	var sql strings.Builder
-	sql.Grow(len(auditInsertColumns) + 50*len(events))
-	sql.WriteString("INSERT INTO audit_events (" + auditInsertColumns + ") VALUES ")
-	args := make([]any, 0, 21*len(events))
-	for i, e := range events {
-		if i > 0 {
-			sql.WriteByte(',')
-		}
-		sql.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
-		args = append(args, e.At, e.Kind, e.RequestID, e.Writer, e.Seq, e.PrevHash, e.Hash,
-			e.UserID, e.UserEmail, e.ServiceAccount, e.ClientID, e.RouteID, e.RouteName,
-			e.HTTPMethod, e.MCPMethod, e.Tool, e.Arguments, e.Decision, e.Reasons,
-			e.ConfigVersion, e.SourceIP)
-	}
-	sql.WriteString(" RETURNING id, seq")
-	rows, err := tx.Raw(sql.String(), args...).Rows()
 	if err != nil {
-		return fmt.Errorf("insert: %w", err)
+		return 0, "", fmt.Errorf("read the head of the chain: %w", err)
 	}
-	defer rows.Close()
-	first, n := events[0].Seq, 0
-	for rows.Next() {
-		var id, seq uint64
-		if err := rows.Scan(&id, &seq); err != nil {
-			return fmt.Errorf("insert: %w", err)
-		}
-		if seq < first || seq-first >= uint64(len(events)) {
-			return fmt.Errorf("insert: returned seq %d, outside the batch", seq)
-		}
-		events[seq-first].ID = id
-		n++
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("insert: %w", err)
-	}
-	if n != len(events) {
-		return fmt.Errorf("insert: %d rows returned for %d events", n, len(events))
-	}
-	return nil
+	return seq, hash, nil
 }
 
 // AuditOutcome is what became of an audited request, added after the
@@ -231,23 +190,38 @@ func (s *Store) RecordAuditOutcomes(ctx context.Context, outcomes []AuditOutcome
 	if len(outcomes) == 0 {
 		return nil
 	}
-	err := s.auditDB().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		for _, o := range outcomes {
-			at := now()
-			if !o.At.IsZero() {
-				at = dbTime(o.At)
-			}
-			err := tx.Exec(`UPDATE audit_events SET status = ?, rpc_error_code = ?, is_error = ?,
-				duration_micros = ?, response_bytes = ?, outcome_at = ? WHERE id = ? AND outcome_at IS NULL`,
-				o.Status, o.RPCErrorCode, o.IsError, o.Duration.Microseconds(), o.ResponseBytes, at, o.ID).Error
-			if err != nil {
-				return fmt.Errorf("event %d: %w", o.ID, err)
-			}
-		}
-		return nil
-	})
+	err := s.recordAuditOutcomes(ctx, outcomes)
 	if err != nil {
 		return fmt.Errorf("models: record %d audit outcomes: %w", len(outcomes), err)
 	}
 	return nil
+}
+
+func (s *Store) recordAuditOutcomes(ctx context.Context, outcomes []AuditOutcome) (err error) {
+	st, err := s.auditStatements(ctx)
+	if err != nil {
+		return err
+	}
+	tx, err := s.sqlDB.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	update := tx.StmtContext(ctx, st.outcome)
+	for _, o := range outcomes {
+		at := now()
+		if !o.At.IsZero() {
+			at = dbTime(o.At)
+		}
+		_, err := update.ExecContext(ctx, o.Status, o.RPCErrorCode, o.IsError, o.Duration.Microseconds(),
+			o.ResponseBytes, at, o.ID)
+		if err != nil {
+			return fmt.Errorf("event %d: %w", o.ID, err)
+		}
+	}
+	return tx.Commit()
 }

@@ -97,8 +97,13 @@ func TestUpgradeFromV7ThroughMigration8(t *testing.T) {
 		e.Hash = e.chainHash()
 		prev, evs = e.Hash, append(evs, e)
 	}
-	if err := insertAuditEvents(db, evs); err != nil {
-		t.Fatal(err)
+	for _, e := range evs {
+		args := e.insertArgs()
+		err := db.Exec("INSERT INTO audit_events ("+auditInsertColumns+") VALUES ("+
+			bindVars(false, 1, auditInsertColumnCount)+")", args[:]...).Error
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 	if db.Migrator().HasTable("audit_checkpoints") || db.Migrator().HasColumn("users", "is_auditor") {
 		t.Fatal("a version 7 database already has migration 8's schema")

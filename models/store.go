@@ -50,6 +50,7 @@ type Store struct {
 	validatePolicy func(name string, source []byte) error
 	onChange       atomic.Pointer[func()]
 	auditHeads     auditHeadCache
+	auditStmts     auditStatementCache
 }
 
 // OnChange sets fn to be called after every commit that bumped the
