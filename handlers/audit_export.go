@@ -2,10 +2,8 @@ package handlers
 
 import (
 	"bufio"
-	"encoding/csv"
 	"encoding/json"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -13,59 +11,22 @@ import (
 	"github.com/drawbridge/drawbridge/models"
 )
 
-// auditCSVHeader names the export's columns: every field of an event.
-var auditCSVHeader = []string{
-	"id", "at", "kind", "request_id", "writer", "seq", "prev_hash", "hash",
-	"user_id", "user_email", "service_account", "client_id", "route_id", "route_name",
-	"http_method", "mcp_method", "tool", "arguments", "decision", "reasons", "config_version", "source_ip",
-	"status", "rpc_error_code", "is_error", "duration_micros", "response_bytes", "outcome_at",
-}
-
-// auditCSVRecord is one event as a CSV row, in auditCSVHeader's order.
-func auditCSVRecord(e *models.AuditEvent, row []string) []string {
-	row = row[:0]
-	optUint := func(p *uint) string {
-		if p == nil {
-			return ""
-		}
-		return strconv.FormatUint(uint64(*p), 10)
-	}
-	optInt := func(p *int) string {
-		if p == nil {
-			return ""
-		}
-		return strconv.Itoa(*p)
-	}
-	optInt64 := func(p *int64) string {
-		if p == nil {
-			return ""
-		}
-		return strconv.FormatInt(*p, 10)
-	}
-	isError, outcomeAt := "", ""
-	if e.IsError != nil {
-		isError = strconv.FormatBool(*e.IsError)
-	}
-	if e.OutcomeAt != nil {
-		outcomeAt = e.OutcomeAt.UTC().Format(time.RFC3339Nano)
-	}
-	return append(row,
-		strconv.FormatUint(e.ID, 10), e.At.UTC().Format(time.RFC3339Nano), e.Kind, e.RequestID, e.Writer,
-		strconv.FormatUint(e.Seq, 10), e.PrevHash, e.Hash,
-		optUint(e.UserID), e.UserEmail, e.ServiceAccount, e.ClientID, optUint(e.RouteID), e.RouteName,
-		e.HTTPMethod, e.MCPMethod, e.Tool, e.Arguments, e.Decision, e.Reasons,
-		strconv.FormatInt(e.ConfigVersion, 10), e.SourceIP,
-		optInt(e.Status), optInt(e.RPCErrorCode), isError, optInt64(e.DurationMicros), optInt64(e.ResponseBytes), outcomeAt,
-	)
-}
-
-// Export streams the filtered events as CSV (?format=csv) or JSON Lines
-// (?format=jsonl), newest first, in constant memory; the export is itself
-// an audit event.
+// Export streams the filtered events as CSV (format=csv) or JSON Lines
+// (format=jsonl), newest first, in constant memory; the export is itself
+// an audit event. It answers a POST of the audit log page's Export form
+// (the filters as fields, checked for the CSRF token like every console
+// POST), not a GET: since each export is recorded, a link on another
+// site must not be able to make one.
 func (h *AuditLog) Export(c echo.Context) error {
 	ctx := c.Request().Context()
 	now := time.Now()
-	_, f, problems, err := readAuditFilter(ctx, c, h.Store, now)
+	if err := c.Request().ParseForm(); err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "The export form could not be read.")
+	}
+	// The form's body only: a filter in the URL would be exported
+	// without being the one the person saw.
+	params := c.Request().PostForm
+	form, f, problems, err := readAuditFilter(ctx, params, h.Store, now)
 	if err != nil {
 		return err
 	}
@@ -75,7 +36,7 @@ func (h *AuditLog) Export(c echo.Context) error {
 	if err := f.Validate(); err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, "The filter is not valid: "+err.Error())
 	}
-	format := c.QueryParam("format")
+	format := params.Get("format")
 	if format != "csv" && format != "jsonl" {
 		return echo.NewHTTPError(http.StatusBadRequest, "format must be csv or jsonl.")
 	}
@@ -87,7 +48,7 @@ func (h *AuditLog) Export(c echo.Context) error {
 			Kind: models.AuditKindExport, UserID: uid, UserEmail: email, Decision: models.AuditAllow,
 			RequestID: c.Response().Header().Get(echo.HeaderXRequestID), SourceIP: c.RealIP(), HTTPMethod: c.Request().Method,
 		}
-		reasons, _ := json.Marshal([]map[string]string{{"detail": "exported the audit log as " + format + " with filter " + c.QueryString()}})
+		reasons, _ := json.Marshal([]map[string]string{{"detail": "exported the audit log as " + format + " with filter " + auditQuery(form).Encode()}})
 		ev.Reasons = string(reasons)
 		if _, err := h.Audit.Record(ctx, ev); err != nil {
 			h.Logger.Error("audit: an export could not be recorded, so it was refused", "error", err)
@@ -108,19 +69,11 @@ func (h *AuditLog) Export(c echo.Context) error {
 	buf := bufio.NewWriterSize(resp, 64<<10)
 	var write func(e *models.AuditEvent) error
 	if format == "csv" {
-		w := csv.NewWriter(buf)
-		if err := w.Write(auditCSVHeader); err != nil {
+		w := newAuditCSVWriter(buf)
+		if err := w.WriteHeader(); err != nil {
 			return err
 		}
-		row := make([]string, 0, len(auditCSVHeader))
-		write = func(e *models.AuditEvent) error {
-			row = auditCSVRecord(e, row)
-			if err := w.Write(row); err != nil {
-				return err
-			}
-			w.Flush()
-			return w.Error()
-		}
+		write = w.Write
 	} else {
 		enc := json.NewEncoder(buf)
 		write = func(e *models.AuditEvent) error { return enc.Encode(e) }

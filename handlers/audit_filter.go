@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/labstack/echo/v4"
-
 	"github.com/drawbridge/drawbridge/models"
 	"github.com/drawbridge/drawbridge/views"
 )
@@ -23,12 +21,12 @@ var auditRanges = map[string]time.Duration{
 // time: minutes, in UTC.
 const auditFormTime = "2006-01-02T15:04"
 
-// readAuditFilter reads the filter bar from the query: the form as typed,
-// the store's filter, and what was wrong with it, by field.
-func readAuditFilter(ctx context.Context, c echo.Context, users interface {
+// readAuditFilter reads the filter bar from q, a page's query or the
+// export's form: the form as typed, the store's filter, and what was
+// wrong with it, by field.
+func readAuditFilter(ctx context.Context, q url.Values, users interface {
 	GetUserByEmail(ctx context.Context, email string) (*models.User, error)
 }, now time.Time) (views.AuditFilterForm, models.AuditFilter, map[string]string, error) {
-	q := c.QueryParams()
 	get := func(k string) string { return strings.TrimSpace(q.Get(k)) }
 	form := views.AuditFilterForm{
 		Range: get("range"), From: get("from"), To: get("to"),
@@ -91,7 +89,7 @@ func readAuditFilter(ctx context.Context, c echo.Context, users interface {
 }
 
 // auditQuery is the filter bar's form as a query, for links that keep
-// the view: paging, export, the live tail.
+// the view (paging, the live tail) and for the record of an export.
 func auditQuery(form views.AuditFilterForm) url.Values {
 	v := url.Values{}
 	for k, val := range map[string]string{

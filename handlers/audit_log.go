@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -25,7 +26,7 @@ type AuditStore interface {
 	EachAuditEvent(ctx context.Context, f models.AuditFilter, fn func(*models.AuditEvent) error) error
 	GetAuditEvent(ctx context.Context, id uint64) (*models.AuditEvent, error)
 	VerifyAuditChains(ctx context.Context) ([]models.AuditChainStatus, error)
-	RecordAuditVerification(ctx context.Context, at time.Time, ok bool) error
+	RecordAuditVerification(ctx context.Context, at time.Time, chains []models.AuditChainResult) error
 	LastAuditVerification(ctx context.Context) (models.AuditVerification, error)
 	GetUserByEmail(ctx context.Context, email string) (*models.User, error)
 	GetUser(ctx context.Context, id uint) (*models.User, error)
@@ -44,6 +45,10 @@ type AuditLog struct {
 	ConsoleURL string
 	Audit      Auditor
 	Logger     *slog.Logger
+
+	// verifying is held while Verify walks the chains: a walk reads every
+	// event, so one at a time per process, however often it is pressed.
+	verifying sync.Mutex
 }
 
 const auditPageSize = 50
@@ -52,7 +57,7 @@ const auditPageSize = 50
 func (h *AuditLog) List(c echo.Context) error {
 	ctx := c.Request().Context()
 	now := time.Now()
-	form, f, problems, err := readAuditFilter(ctx, c, h.Store, now)
+	form, f, problems, err := readAuditFilter(ctx, c.QueryParams(), h.Store, now)
 	if err != nil {
 		return err
 	}
@@ -62,8 +67,7 @@ func (h *AuditLog) List(c echo.Context) error {
 		VerifyAction: "/admin/audit/verify",
 	}
 	q := auditQuery(form)
-	props.ExportCSV = "/admin/audit/export?" + withParam(q, "format", "csv")
-	props.ExportJSONL = "/admin/audit/export?" + withParam(q, "format", "jsonl")
+	props.ExportAction = "/admin/audit/export"
 	props.TailURL = "/admin/audit/tail?" + q.Encode()
 	if before != 0 {
 		props.NewestURL = "/admin/audit?" + q.Encode()
@@ -106,6 +110,7 @@ func (h *AuditLog) List(c echo.Context) error {
 	switch {
 	case err == nil:
 		props.LastVerified = &views.AuditVerification{At: last.At, By: last.By, OK: last.OK}
+		props.Chains = auditChainRows(last.Chains)
 	case !errors.Is(err, models.ErrNotFound):
 		return err
 	}
@@ -225,43 +230,4 @@ func auditReasons(s string) []views.AuditReason {
 		out[i] = views.AuditReason{Policy: r.Policy, Block: r.Block, Rule: r.Rule, Criterion: r.Criterion, Matched: r.Matched, Detail: r.Detail}
 	}
 	return out
-}
-
-// Verify checks every writer's hash chain now and records the result.
-func (h *AuditLog) Verify(c echo.Context) error {
-	ctx := c.Request().Context()
-	chains, err := h.Store.VerifyAuditChains(ctx)
-	if err != nil {
-		return err
-	}
-	st, err := h.Store.GetSettings(ctx)
-	if err != nil {
-		return err
-	}
-	ok := true
-	for _, ch := range chains {
-		ok = ok && ch.OK
-		if ch.CheckpointSeq > 0 && st.AuditRetentionDays == 0 {
-			// Only retention deletes old events, and it is off: someone
-			// else removed them and left a checkpoint in their place.
-			ok = false
-			h.Sessions.AddFlash(c, views.Flash{Kind: views.FlashError, Message: "The chain of " + ch.Writer +
-				" starts from a retention checkpoint (seq " + strconv.FormatUint(ch.CheckpointSeq, 10) +
-				"), but retention is off: its older events were deleted by something else."})
-		}
-	}
-	if err := h.Store.RecordAuditVerification(ctx, time.Now(), ok); err != nil {
-		return err
-	}
-	if ok {
-		h.Sessions.AddFlash(c, views.Flash{Kind: views.FlashSuccess, Message: "Every chain of the audit log verifies (" +
-			plural(len(chains), "writer") + "): nothing was edited, deleted or reordered."})
-	}
-	for _, ch := range chains {
-		if ch.Break != nil {
-			h.Sessions.AddFlash(c, views.Flash{Kind: views.FlashError, Message: "The chain of " + ch.Writer + " breaks at event " +
-				strconv.FormatUint(ch.Break.ID, 10) + " (seq " + strconv.FormatUint(ch.Break.Seq, 10) + "): " + ch.Break.Problem + "."})
-		}
-	}
-	return c.Redirect(http.StatusSeeOther, "/admin/audit")
 }

@@ -27,7 +27,7 @@ const tailMax = 30 * time.Minute
 // rendered by the same component as the page's rows.
 func (h *AuditLog) Tail(c echo.Context) error {
 	ctx := c.Request().Context()
-	_, f, problems, err := readAuditFilter(ctx, c, h.Store, time.Now())
+	_, f, problems, err := readAuditFilter(ctx, c.QueryParams(), h.Store, time.Now())
 	if err != nil {
 		return err
 	}

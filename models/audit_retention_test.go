@@ -220,25 +220,3 @@ func TestDeleteAuditEventsKeepsEvidence(t *testing.T) {
 		t.Errorf("after retention stopped at the gap: %+v", st.Break)
 	}
 }
-
-func TestAuditVerificationRecord(t *testing.T) {
-	s := newTestStore(t)
-	ctx := context.Background()
-	if _, err := s.LastAuditVerification(ctx); !errors.Is(err, ErrNotFound) {
-		t.Errorf("before any: %v, want ErrNotFound", err)
-	}
-	at := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
-	if err := s.RecordAuditVerification(ctx, at, true); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.RecordAuditVerification(WithActor(ctx, "auditor@example.com"), at.Add(time.Hour), false); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.RecordAuditVerification(ctx, at.Add(-time.Hour), true); err != nil { // recorded late
-		t.Fatal(err)
-	}
-	got, err := s.LastAuditVerification(ctx)
-	if want := (AuditVerification{At: at.Add(time.Hour), By: "auditor@example.com", OK: false}); err != nil || got != want {
-		t.Errorf("LastAuditVerification = %+v, %v; want %+v", got, err, want)
-	}
-}

@@ -18,6 +18,7 @@ var migrations = []migration{
 	{version: 6, name: "upstream connections, connect states and route sign-ins", up: migrate6},
 	{version: 7, name: "service accounts", up: migrate7},
 	{version: 8, name: "audit log readers: auditor role, retention checkpoints, verifications, dashboard indexes", up: migrate8},
+	{version: 9, name: "what each audit verification found, per chain", up: migrate9},
 }
 
 // The types below are the schema as migration 1 created it. They are frozen:

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -65,10 +66,10 @@ func auditProps(h string, flashes ...Flash) AuditLogProps {
 		// The first page: the tail and the Older link show.
 		OlderURL:     AuditBase + q + "&before=101",
 		Truncated:    true,
-		ExportCSV:    AuditBase + "/export.csv" + q,
-		ExportJSONL:  AuditBase + "/export.jsonl" + q,
+		ExportAction: AuditBase + "/export",
 		TailURL:      AuditBase + "/tail" + q,
-		Chains:       []AuditChainRow{{Writer: "gw-1", Events: 12480, LastSeq: 12480, OK: true}, {Writer: h, Events: 310, LastSeq: 402, Problem: h, CheckpointSeq: 90}},
+		Chains: []AuditChainRow{{Writer: "gw-1", Events: 12480, LastSeq: 12480, OK: true}, {Writer: h, Events: 310, LastSeq: 402, Problem: h, CheckpointSeq: 90},
+			{Writer: "gw-3", Events: 7, LastSeq: 7, Problem: h, BrokenID: 88412, BrokenURL: AuditBase + "/88412"}},
 		LastVerified: &AuditVerification{At: auditNow.Add(-3 * time.Hour), By: h, OK: false},
 		VerifyAction: AuditBase + "/verify",
 		Now:          auditNow,
@@ -450,12 +451,6 @@ func TestAuditTruncatedAndExports(t *testing.T) {
 	if got := text(mustOne(t, doc, testid("audit-truncated"))); !strings.Contains(got, "Narrow the time range") {
 		t.Errorf("truncation notice = %q", got)
 	}
-	if href, _ := mustOne(t, doc, testid("export-csv")).Attr("href"); href != p.ExportCSV {
-		t.Errorf("CSV export = %q", href)
-	}
-	if href, _ := mustOne(t, doc, testid("export-jsonl")).Attr("href"); href != p.ExportJSONL {
-		t.Errorf("JSON Lines export = %q", href)
-	}
 	p.Truncated = false
 	doc, _ = render(t, AuditLogPage(p))
 	if doc.Find(testid("audit-truncated")).Length() != 0 {
@@ -463,11 +458,51 @@ func TestAuditTruncatedAndExports(t *testing.T) {
 	}
 }
 
+// The exports are one POST form, never links: each export is recorded,
+// so another site must not be able to start one. The form carries the
+// CSRF token, the filters in force, and the format of the button pressed.
+func TestAuditExportsArePostForms(t *testing.T) {
+	p := auditProps(hostile)
+	doc, _ := render(t, AuditLogPage(p))
+	form := mustOne(t, doc, `form`+testid("audit-exports"))
+	if m, a := form.AttrOr("method", ""), form.AttrOr("action", ""); m != "post" || a != p.ExportAction {
+		t.Errorf("export form: method %q, action %q; want post to %s", m, a, p.ExportAction)
+	}
+	hidden := map[string][]string{}
+	form.Find(`input[type="hidden"]`).Each(func(_ int, in *goquery.Selection) {
+		hidden[in.AttrOr("name", "")] = append(hidden[in.AttrOr("name", "")], in.AttrOr("value", ""))
+	})
+	want := map[string][]string{"_csrf": {testCSRF}}
+	for _, kv := range auditParams(p.Filter) {
+		want[kv[0]] = []string{kv[1]}
+	}
+	if !reflect.DeepEqual(hidden, want) {
+		t.Errorf("export form's hidden fields = %q, want %q", hidden, want)
+	}
+	if hidden["range"][0] != "7d" || hidden["text"][0] != hostile {
+		t.Errorf("the filters are not carried as typed: %q", hidden)
+	}
+	for id, format := range map[string]string{"export-csv": "csv", "export-jsonl": "jsonl"} {
+		b := mustOneIn(t, form, `button`+testid(id))
+		if b.AttrOr("type", "") != "submit" || b.AttrOr("name", "") != "format" || b.AttrOr("value", "") != format {
+			t.Errorf("%s: type %q name %q value %q; want a submit button for format=%s", id, b.AttrOr("type", ""), b.AttrOr("name", ""), b.AttrOr("value", ""), format)
+		}
+	}
+	if n := doc.Find(`a[href*="/export"]`).Length(); n != 0 {
+		t.Errorf("%d export links: a GET must not export", n)
+	}
+	p.ExportAction = ""
+	doc, _ = render(t, AuditLogPage(p))
+	if doc.Find(testid("audit-exports")).Length() != 0 {
+		t.Error("export buttons without an action")
+	}
+}
+
 func TestAuditIntegrity(t *testing.T) {
 	doc, _ := render(t, AuditLogPage(auditProps(hostile)))
 	box := mustOne(t, doc, testid("audit-integrity"))
 	rows := box.Find(testid("chain-row"))
-	if rows.Length() != 2 {
+	if rows.Length() != 3 {
 		t.Fatalf("%d chain rows", rows.Length())
 	}
 	if got := cells(rows.Eq(0)); got != "gw-1 | 12,480 | 12480 | intact" {
@@ -482,6 +517,17 @@ func TestAuditIntegrity(t *testing.T) {
 	}
 	if got := text(broken.Find(testid("chain-checkpoint"))); !strings.Contains(got, "#90") {
 		t.Errorf("checkpoint = %q", got)
+	}
+	if broken.Find(testid("chain-broken-event")).Length() != 0 {
+		t.Error("a problem at no event links to one")
+	}
+	// A break at an event names it, and links to it.
+	atEvent := rows.Eq(2)
+	if got := text(atEvent.Find(testid("chain-problem"))); got != "at event #88412: "+hostile {
+		t.Errorf("problem at an event = %q", got)
+	}
+	if href := mustOneIn(t, atEvent, testid("chain-broken-event")).AttrOr("href", ""); href != AuditBase+"/88412" {
+		t.Errorf("broken event links to %q", href)
 	}
 	if got := text(box.Find(testid("last-verified"))); got != "broken Last verified 3 hours ago by "+hostile {
 		t.Errorf("last verified = %q", got)

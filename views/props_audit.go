@@ -41,14 +41,20 @@ type AuditLogProps struct {
 	// Truncated: the free-text search stopped at its scan bound; the page
 	// says so and suggests narrowing the time range.
 	Truncated bool
-	// ExportCSV and ExportJSONL are the export links, carrying the filters.
-	ExportCSV, ExportJSONL string
+	// ExportAction is where the Export buttons POST (CSRF field) the
+	// filters in force, as hidden fields named like the query's, and
+	// format=csv or format=jsonl from the button pressed; "" hides them.
+	// A POST, not a link: each export is recorded as an audit event, and
+	// a GET could be made to happen from another site.
+	ExportAction string
 	// TailURL streams server-sent events of new rows matching the filters:
 	// each an event named "row" whose data is AuditTableRow's HTML, on one
 	// line or several "data:" lines. The Live button shows on the first page
 	// only (NewestURL == ""), where new rows belong on top; "" hides it.
 	TailURL string
-	Chains  []AuditChainRow
+	// Chains is what the last verification found in each writer's chain,
+	// in writer order: stored with it, so it shows after a reload.
+	Chains []AuditChainRow
 	// LastVerified is the last verification of the chains; nil: never verified.
 	LastVerified *AuditVerification
 	// VerifyAction is the POST target (CSRF field) that verifies the chains
@@ -99,6 +105,11 @@ type AuditChainRow struct {
 	LastSeq uint64
 	OK      bool
 	Problem string // what is wrong, naming the first broken link, when !OK
+	// BrokenID is the event at the first broken link, and BrokenURL its
+	// page; 0 and "" when the chain verifies or the problem is not at
+	// one event.
+	BrokenID  uint64
+	BrokenURL string
 	// CheckpointSeq is where the chain starts being checked, after
 	// retention removed what came before; 0 when nothing was removed.
 	CheckpointSeq uint64

@@ -45,7 +45,7 @@ func TestWriteAuditScreenshotPages(t *testing.T) {
 	routes := []Option{{Value: "1", Label: "GitHub"}, {Value: "2", Label: "Linear"}, {Value: "3", Label: "Docs"}}
 	log := AuditLogProps{
 		Page: page(SectionAudit, adminViewer()), Routes: routes, Events: rows,
-		OlderURL: AuditBase + "?before=93", ExportCSV: AuditBase + "/export.csv", ExportJSONL: AuditBase + "/export.jsonl", TailURL: AuditBase + "/tail",
+		OlderURL: AuditBase + "?before=93", ExportAction: AuditBase + "/export", TailURL: AuditBase + "/tail",
 		Chains:       []AuditChainRow{{Writer: "gw-1", Events: 1_204_880, LastSeq: 1_204_880, OK: true, CheckpointSeq: 200_000}, {Writer: "gw-2", Events: 310_442, LastSeq: 310_442, OK: true}},
 		LastVerified: &AuditVerification{At: auditNow.Add(-3 * time.Hour), By: "alice@company.com", OK: true},
 		VerifyAction: AuditBase + "/verify", Now: auditNow,
@@ -58,8 +58,10 @@ func TestWriteAuditScreenshotPages(t *testing.T) {
 	more.Filter = AuditFilterForm{Range: "custom", From: "2026-03-01T09:00", To: "2026-03-02T09:00", Kind: AuditKindMCP, Method: "tools/call"}
 	more.NewestURL = AuditBase
 	broken := log
-	broken.Chains = []AuditChainRow{{Writer: "gw-1", Events: 1_204_880, LastSeq: 1_204_880, Problem: "Event #88412 (seq 88412) does not match its hash: edited after it was written.", CheckpointSeq: 200_000},
-		{Writer: "gw-2", Events: 310_442, LastSeq: 310_442, OK: true}}
+	broken.Chains = []AuditChainRow{{Writer: "gw-1", Events: 88_411, LastSeq: 288_411, Problem: "the event does not match its hash: it was altered after it was written", CheckpointSeq: 200_000,
+		BrokenID: 288_412, BrokenURL: AuditBase + "/288412"},
+		{Writer: "gw-2", Events: 310_442, LastSeq: 310_442, OK: true},
+		{Writer: "gw-3", Events: 1_032, LastSeq: 1_940, Problem: "starts from a retention checkpoint (seq 908), but retention is off: its older events were deleted by something else"}}
 	broken.LastVerified = &AuditVerification{At: auditNow.Add(-2 * time.Minute), By: "drawbridge audit verify", OK: false}
 	empty := AuditLogProps{Page: page(SectionAudit, adminViewer()), Routes: routes, TailURL: AuditBase + "/tail", VerifyAction: AuditBase + "/verify", Now: auditNow}
 	emptyFiltered := empty

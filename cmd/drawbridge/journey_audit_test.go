@@ -5,12 +5,15 @@ import (
 	"encoding/csv"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 )
@@ -165,21 +168,16 @@ func TestSecurityTeamJourney(t *testing.T) {
 
 	// 5. The CSV export is the page's rows, and the record of the export
 	// itself: it is written before the rows stream, so it is the newest.
+	// The button submits the page's export form, a POST: a link would let
+	// another site make exports.
 	pageIDs := rowIDs(top)
 	if n := count(t, ctx, testID("audit-older")); n != 0 {
 		t.Fatalf("the log has more than one page (%d rows shown); the export cannot be compared with it", len(pageIDs))
 	}
-	href := attr(t, ctx, testID("export-csv"), "href")
-	if !strings.HasPrefix(href, "/admin/audit/export?") || !strings.Contains(href, "format=csv") {
-		t.Errorf("the CSV link points at %q", href)
+	if m, a := attr(t, ctx, testID("audit-exports"), "method"), attr(t, ctx, testID("audit-exports"), "action"); m != "post" || a != "/admin/audit/export" {
+		t.Errorf("the export form is method %q, action %q; want a POST to /admin/audit/export", m, a)
 	}
-	body, err := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf(`fetch(%q).then(r => {
-		if (!r.ok) throw new Error("the export answered " + r.status);
-		return r.text();
-	})`, href), chromedp.EvalAwaitPromise))
-	if err != nil {
-		t.Fatalf("fetch the CSV export: %v", err)
-	}
+	body := download(t, ctx, "export the view as CSV", testID("export-csv"))
 	records, err := csv.NewReader(strings.NewReader(body)).ReadAll()
 	if err != nil || len(records) < 2 {
 		t.Fatalf("the CSV export does not parse (%v): %q", err, body)
@@ -229,6 +227,24 @@ func TestSecurityTeamJourney(t *testing.T) {
 	}
 	if got := text(t, ctx, testID("verified-by")); got != inst.Email {
 		t.Errorf("the last verification was by %q, want %s", got, inst.Email)
+	}
+	// What it found in each chain is stored with it: a reload, which the
+	// flash does not survive, still shows the chain and its events (every
+	// event so far, the CSV's).
+	step(t, ctx, "reload the log", chromedp.Reload(), chromedp.WaitVisible(testID("chain-table")))
+	if n := count(t, ctx, testID("flash")); n != 0 {
+		t.Errorf("%d flashes after a reload", n)
+	}
+	type chainRow struct {
+		OK     string `json:"ok"`
+		Events string `json:"events"`
+		State  string `json:"state"`
+	}
+	chainRows := evaluate[[]chainRow](t, ctx, `[...document.querySelectorAll('[data-testid="chain-row"]')].map(r => ({
+		ok: r.dataset.ok, events: r.cells[1].textContent.trim(), state: r.querySelector('[data-testid="chain-state"]').textContent.trim(),
+	}))`)
+	if want := []chainRow{{OK: "true", Events: strconv.Itoa(len(csvIDs)), State: "intact"}}; !slices.Equal(chainRows, want) {
+		t.Errorf("the chains after a reload are %+v; want %+v", chainRows, want)
 	}
 	pageShot(t, ctx, "audit-verified")
 
@@ -296,6 +312,47 @@ func TestSecurityTeamJourney(t *testing.T) {
 		}
 	}
 	pageShot(t, actx, "dashboard-bucket")
+}
+
+// download clicks sel, which starts a download, and returns the file
+// once Chromium has saved it: into a directory of the test's, named by
+// the download's GUID.
+func download(t *testing.T, ctx context.Context, what string, sel chromedp.CSS) string {
+	t.Helper()
+	dir := t.TempDir()
+	wait, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	// Subscribed before the click, so that no event is missed.
+	progress := chromedp.Events(wait, browser.DownloadProgress)
+	step(t, ctx, what,
+		chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+			_, err := chromedp.Call(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+				Behavior:         browser.SetDownloadBehaviorBehaviorAllowAndName,
+				BrowserContextID: chromedp.FromContext(ctx).BrowserContextID,
+				DownloadPath:     dir,
+				EventsEnabled:    new(true),
+			})
+			return err
+		}),
+		chromedp.Click(sel),
+	)
+	for ev, err := range progress {
+		if err != nil {
+			t.Fatalf("%s: no finished download: %v", what, err)
+		}
+		switch ev.State {
+		case browser.DownloadProgressStateCompleted:
+			b, err := os.ReadFile(filepath.Join(dir, ev.GUID))
+			if err != nil {
+				t.Fatalf("%s: read the download: %v", what, err)
+			}
+			return string(b)
+		case browser.DownloadProgressStateCanceled:
+			t.Fatalf("%s: the download was canceled", what)
+		}
+	}
+	t.Fatalf("%s: the browser stopped before the download finished", what)
+	return ""
 }
 
 // agent is an MCP client on the demo route with a service account's
