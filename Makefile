@@ -19,8 +19,9 @@ run: build ## Start Drawbridge on the embedded default (SQLite in ./data, demo M
 build: ## Build bin/drawbridge
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/drawbridge
 
-test: testdeps ## Run every test, with the race detector
+test: testdeps ## Run every test, with the race detector; the store's again on PostgreSQL
 	$(GO) test -race -count=1 -timeout 15m ./...
+	DRAWBRIDGE_TEST_DB=postgres $(GO) test -race -count=1 -timeout 15m ./models/... ./proxy/vault/
 
 testdeps: $(OIDC_TEST_PROVIDER)/node_modules/.package-lock.json $(MCP_INSPECTOR)/node_modules/.package-lock.json ## Install what the tests need (the test OIDC provider, the MCP Inspector)
 	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \

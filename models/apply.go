@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"gorm.io/gorm"
 )
 
 // Bundle is a whole configuration written at once, as a declarative file
@@ -206,19 +208,37 @@ func (a *applier) hasFailed(resource, name string) bool {
 // an ID, and returns the action it took: an update that recorded no
 // change left the object unchanged.
 func (a *applier) upsert(lookup func() (uint, error), create func() error, update func(id uint) error) (string, error) {
-	id, err := lookup()
-	switch {
-	case errors.Is(err, ErrNotFound):
-		return ActionCreate, create()
-	case err != nil:
+	var action string
+	err := a.try(func() error {
+		id, err := lookup()
+		switch {
+		case errors.Is(err, ErrNotFound):
+			action = ActionCreate
+			return create()
+		case err != nil:
+			return err
+		}
+		before := a.w.changes
+		if err := update(id); err != nil {
+			return err
+		}
+		action = ActionUpdate
+		if a.w.changes == before {
+			action = ActionUnchanged
+		}
+		return nil
+	})
+	if err != nil {
 		return "", err
 	}
-	before := a.w.changes
-	if err := update(id); err != nil {
-		return "", err
-	}
-	if a.w.changes == before {
-		return ActionUnchanged, nil
-	}
-	return ActionUpdate, nil
+	return action, nil
+}
+
+// try runs one object's write in a savepoint, rolled back to when the
+// write fails. Apply carries on with the other objects, to report every
+// problem at once, and PostgreSQL refuses each statement of a
+// transaction after one that failed, unless it rolls back to a
+// savepoint first.
+func (a *applier) try(write func() error) error {
+	return a.w.db.Transaction(func(*gorm.DB) error { return write() })
 }

@@ -175,7 +175,7 @@ func (a *applier) pruneRoutes(routes []BundleRoute) error {
 		if keep[strings.ToLower(r.Name)] {
 			continue
 		}
-		if err := a.w.deleteRoute(r.ID); err != nil {
+		if err := a.try(func() error { return a.w.deleteRoute(r.ID) }); err != nil {
 			a.fail(ResourceRoute, -1, r.Name, err)
 			continue
 		}
@@ -198,7 +198,7 @@ func (a *applier) prunePolicies(policies []Policy) error {
 		if keep[p.Name] {
 			continue
 		}
-		if err := a.w.deletePolicy(p.ID); err != nil {
+		if err := a.try(func() error { return a.w.deletePolicy(p.ID) }); err != nil {
 			a.fail(ResourcePolicy, -1, p.Name, err)
 			continue
 		}
@@ -221,7 +221,7 @@ func (a *applier) pruneApps(apps []UpstreamApp) error {
 		if keep[app.Name] {
 			continue
 		}
-		if err := a.w.deleteUpstreamApp(app.ID); err != nil {
+		if err := a.try(func() error { return a.w.deleteUpstreamApp(app.ID) }); err != nil {
 			a.fail(ResourceUpstreamApp, -1, app.Name, err)
 			continue
 		}

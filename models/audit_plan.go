@@ -38,6 +38,15 @@ type auditPlan struct {
 // exactly.
 func planAudit(db *gorm.DB, f AuditFilter) (auditPlan, error) {
 	p := auditPlan{hi: math.MaxInt64}
+	pattern := containsPattern(f.Text)
+	for _, v := range []string{f.ServiceAccount, f.MCPMethod, f.ClientID, f.ToolPrefix, pattern} {
+		if cleanText(v) != v {
+			// Events hold clean text only (see normalize): nothing
+			// matches, and PostgreSQL would refuse the parameter.
+			p.none = true
+			return p, nil
+		}
+	}
 	eq := func(column string, v any) {
 		p.conds, p.args = append(p.conds, column+" = ?"), append(p.args, v)
 	}
@@ -99,7 +108,7 @@ func planAudit(db *gorm.DB, f AuditFilter) (auditPlan, error) {
 		}
 		check(auditOutcomeSQL[f.Outcome])
 	}
-	if pattern := containsPattern(f.Text); pattern != "" {
+	if pattern != "" {
 		check(`lower(arguments) LIKE ? ESCAPE '\'`, pattern)
 	}
 	if len(p.conds) > 1 {

@@ -32,6 +32,7 @@ func explain(t *testing.T, s *Store, q string, args ...any) string {
 // with no sort, whatever its depth, a time range walks ids, and each
 // count of the dashboard walks one index alone.
 func TestAuditQueryPlans(t *testing.T) {
+	sqliteOnly(t, "checks SQLite's query plans")
 	s := newTestStore(t)
 	seedQueryEvents(t, s, 60)
 	db := s.db

@@ -35,7 +35,7 @@ func TestAuditChainsAcrossProcesses(t *testing.T) {
 	for i := range 3 {
 		wg.Go(func() {
 			cmd := exec.Command(os.Args[0], "-test.run=^TestAuditHelperProcess$", "-test.count=1")
-			cmd.Env = append(os.Environ(), helperDBEnv+"="+path, helperWriterEnv+"=proc-"+strconv.Itoa(i))
+			cmd.Env = append(os.Environ(), helperDBEnv+"="+processPath(t, path), helperWriterEnv+"=proc-"+strconv.Itoa(i))
 			if out, err := cmd.CombinedOutput(); err != nil {
 				t.Errorf("helper %d: %v\n%s", i, err, out)
 			}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"time"
+	"unicode/utf8"
 
 	"gorm.io/gorm"
 )
@@ -183,8 +184,10 @@ func (page *AuditPage) trim(limit int) {
 // event's, from ListAuditEvents with limit 1, when the tail opens), and
 // when fewer than limit events come back, move after to the newest id
 // read before the call, not only to the last event returned, so that the
-// next call does not examine the same non-matching events again. (SQLite
-// makes ids visible in order; PostgreSQL will need more care.)
+// next call does not examine the same non-matching events again. Ids
+// become visible in order, on either database: appends commit one at a
+// time (see appendAuditBatch), so no event below an id already read can
+// appear later.
 func (s *Store) AuditEventsAfter(ctx context.Context, f AuditFilter, after uint64, limit int) ([]AuditEvent, error) {
 	evs, err := s.auditEventsAfter(ctx, f, after, limit)
 	if err != nil {
@@ -237,8 +240,13 @@ func (s *Store) AuditToolsWithPrefix(ctx context.Context, prefix string, max int
 }
 
 func auditToolsWithPrefix(db *gorm.DB, prefix string, max int) ([]string, error) {
-	end, bounded := prefixEnd(prefix)
 	tools := []string{}
+	if cleanText(prefix) != prefix {
+		// Tools are stored as clean text (see normalize), so none starts
+		// with this; and PostgreSQL would refuse it as a parameter.
+		return tools, nil
+	}
+	end, bounded := prefixEnd(prefix)
 	last, op := prefix, ">="
 	if prefix == "" {
 		op = ">" // the empty tool is no tool
@@ -261,36 +269,47 @@ func auditToolsWithPrefix(db *gorm.DB, prefix string, max int) ([]string, error)
 	return tools, nil
 }
 
-// prefixEnd returns the least string above every string that starts with
-// prefix, in byte order, and false when there is none (the prefix is ""
-// or all 0xff bytes).
+// prefixEnd returns the least UTF-8 string above every UTF-8 string that
+// starts with prefix, in byte order (code point order, for UTF-8), and
+// false when there is none (the prefix is "" or all U+10FFFF). The tool
+// column holds UTF-8 only, and the bound must be UTF-8 too: PostgreSQL
+// refuses any other text, where a byte-wise increment of, say, "¿"
+// (C2 BF) would make C2 C0.
 func prefixEnd(prefix string) (string, bool) {
-	b := []byte(prefix)
-	for i := len(b) - 1; i >= 0; i-- {
-		if b[i] < 0xff {
-			b[i]++
-			return string(b[:i+1]), true
+	runes := []rune(prefix)
+	for i := len(runes) - 1; i >= 0; i-- {
+		switch r := runes[i]; {
+		case r == utf8.MaxRune:
+			continue
+		case r == 0xD7FF:
+			runes[i] = 0xE000 // past the surrogates, which UTF-8 cannot hold
+		default:
+			runes[i] = r + 1
 		}
+		return string(runes[:i+1]), true
 	}
 	return "", false
 }
 
-// auditFirstIDAtSQL is firstAuditIDAt's query.
-const auditFirstIDAtSQL = "SELECT id FROM audit_events WHERE at >= ? ORDER BY at LIMIT 1"
+// auditFirstIDAtSQL is firstAuditIDAt's query. Of events stamped alike,
+// it takes the first by id: what SQLite's (at) index gives anyway, since
+// the rowid ends each of its entries, and what PostgreSQL would not
+// promise without the id in ORDER BY.
+const auditFirstIDAtSQL = "SELECT id FROM audit_events WHERE at >= ? ORDER BY at, id LIMIT 1"
 
-// firstAuditIDAt returns the id of the earliest event at or after t, by
-// one seek on the at index, and false when there is none.
 // lastAuditIDBefore returns the id of the event stamped last before t,
-// by time.
+// by time, the last by id of those stamped alike.
 func lastAuditIDBefore(db *gorm.DB, t time.Time) (int64, bool, error) {
 	var ids []int64
-	err := db.Raw("SELECT id FROM audit_events WHERE at < ? ORDER BY at DESC LIMIT 1", t.UTC()).Scan(&ids).Error
+	err := db.Raw("SELECT id FROM audit_events WHERE at < ? ORDER BY at DESC, id DESC LIMIT 1", t.UTC()).Scan(&ids).Error
 	if err != nil || len(ids) == 0 {
 		return 0, false, err
 	}
 	return ids[0], true, nil
 }
 
+// firstAuditIDAt returns the id of the earliest event at or after t, by
+// one seek on the at index, and false when there is none.
 func firstAuditIDAt(db *gorm.DB, t time.Time) (int64, bool, error) {
 	var ids []int64
 	err := db.Raw(auditFirstIDAtSQL, t.UTC()).Scan(&ids).Error

@@ -52,6 +52,12 @@ func (s *Store) DeleteAuditEventsBefore(ctx context.Context, cutoff time.Time, b
 	}
 	deleted := 0
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		// Appends wait, as on SQLite, so that what is read of a chain
+		// here, and the checkpoint that moves past it, stay true until
+		// the commit; and so does another replica's retention job.
+		if err := lockExclusive(tx, lockAudit); err != nil {
+			return err
+		}
 		writers, err := auditWriters(tx)
 		if err != nil {
 			return err

@@ -175,10 +175,17 @@ func TestAppendAuditEventsIsAtomic(t *testing.T) {
 	s := newTestStore(t)
 	ctx := context.Background()
 	first := appendEvents(t, s, "gw", 0, 2)
-	err := s.db.Exec(`CREATE TRIGGER refuse_boom BEFORE INSERT ON audit_events
-		WHEN NEW.tool = 'boom' BEGIN SELECT RAISE(ABORT, 'boom refused'); END`).Error
-	if err != nil {
-		t.Fatal(err)
+	trigger := []string{`CREATE TRIGGER refuse_boom BEFORE INSERT ON audit_events
+		WHEN NEW.tool = 'boom' BEGIN SELECT RAISE(ABORT, 'boom refused'); END`}
+	if onPostgres {
+		trigger = []string{`CREATE FUNCTION refuse_boom() RETURNS trigger LANGUAGE plpgsql AS
+			'BEGIN IF NEW.tool = ''boom'' THEN RAISE EXCEPTION ''boom refused''; END IF; RETURN NEW; END'`,
+			`CREATE TRIGGER refuse_boom BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION refuse_boom()`}
+	}
+	for _, stmt := range trigger {
+		if err := s.db.Exec(stmt).Error; err != nil {
+			t.Fatal(err)
+		}
 	}
 	batch := []*AuditEvent{testAuditEvent(2), testAuditEvent(3), testAuditEvent(4)}
 	batch[2].Tool = "boom"

@@ -98,7 +98,7 @@ func (auditVerificationChain) TableName() string { return "audit_verification_ch
 // a short history of who checked when, pruned to the newest
 // auditVerificationsKept in the same transaction.
 func (s *Store) RecordAuditVerification(ctx context.Context, at time.Time, chains []AuditChainResult) error {
-	row := auditVerification{At: dbTime(at), Actor: actorOf(ctx), OK: true}
+	row := auditVerification{At: dbTime(at), Actor: truncate(actorOf(ctx), maxActorLen), OK: true}
 	for _, c := range chains {
 		row.OK = row.OK && c.OK
 	}

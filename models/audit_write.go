@@ -1,10 +1,12 @@
 package models
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 )
@@ -24,9 +26,10 @@ const auditInsertColumnCount = 21
 // this process last appended, remembered, or, the first time and whenever
 // that turns out stale (another process appended under the same name, and
 // the unique (writer, seq) index refused the batch), the one read inside
-// the transaction. SQLite's BEGIN IMMEDIATE holds the write lock from that
-// read on, so processes appending to one database file, even under one
-// writer name, cannot interleave inside a chain.
+// the transaction. The transaction holds the audit lock from before that
+// read (see lockExclusive; on SQLite, BEGIN IMMEDIATE), so processes
+// appending to one database, even under one writer name, cannot
+// interleave inside a chain.
 //
 // It normalizes the events first (see AuditEvent.Validate and normalize),
 // and refuses the whole batch if any of them is invalid. On error nothing
@@ -81,6 +84,14 @@ func (s *Store) appendAuditBatch(ctx context.Context, writer string, events []*A
 			tx.Rollback()
 		}
 	}()
+	// One append at a time, across every writer and process: each reads
+	// its chain's head and continues it, and ids, which PostgreSQL takes
+	// from a sequence at insert, become visible in order, as the live
+	// tail and the time filters expect (see AuditEventsAfter and
+	// auditIndexesV5). SQLite's writes run one at a time anyway.
+	if err := lockExclusiveTx(ctx, tx, s.isPostgres(), lockAudit); err != nil {
+		return err
+	}
 	seq, prev, ok := s.auditHeads.get(writer)
 	if !useCache || !ok {
 		if seq, prev, err = s.auditHead(ctx, tx, writer); err != nil {
@@ -212,6 +223,9 @@ func (s *Store) recordAuditOutcomes(ctx context.Context, outcomes []AuditOutcome
 		}
 	}()
 	update := tx.StmtContext(ctx, st.outcome)
+	// In id order, as every batch is, so that databases that lock rows
+	// one by one cannot deadlock two batches.
+	outcomes = slices.SortedFunc(slices.Values(outcomes), func(a, b AuditOutcome) int { return cmp.Compare(a.ID, b.ID) })
 	for _, o := range outcomes {
 		at := now()
 		if !o.At.IsZero() {

@@ -57,6 +57,13 @@ type configTx struct {
 func (s *Store) configWrite(ctx context.Context, fn func(w *configTx) error) error {
 	bumped := false
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		// Configuration writes check before they write: a name is free,
+		// no route uses the policy, the user is not disabled, the
+		// settings were as shown. They run one at a time, as SQLite runs
+		// every write, so each check holds until the commit.
+		if err := lockExclusive(tx, lockConfig); err != nil {
+			return err
+		}
 		w := &configTx{db: tx, store: s, actor: actorOf(ctx)}
 		if err := fn(w); err != nil {
 			return err
@@ -91,5 +98,5 @@ func bumpConfigVersion(tx *gorm.DB) error {
 	if res.RowsAffected != 1 {
 		return fmt.Errorf("bump config version: the config_versions row is missing")
 	}
-	return nil
+	return notifyConfigChange(tx)
 }

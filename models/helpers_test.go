@@ -7,13 +7,17 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/drawbridge/drawbridge/models/pgtest"
 )
 
 func TestMain(m *testing.M) {
 	// Production cost makes every hash take ~50 ms and 64 MiB; the tests
 	// check behaviour, not cost.
 	argonParams = argon2Params{memory: 64, time: 1, threads: 1, saltLen: 16, keyLen: 32}
-	os.Exit(m.Run())
+	code := m.Run()
+	pgtest.Stop()
+	os.Exit(code)
 }
 
 // testKey returns a fixed key whose secret is 32 copies of fill.
@@ -52,7 +56,7 @@ func openTestStore(t *testing.T, path string) *Store {
 // (edit may be nil), closed when t ends.
 func openTestStoreWith(t *testing.T, path string, edit func(*Options)) *Store {
 	t.Helper()
-	opts := Options{Driver: "sqlite", DSN: path, Cipher: testCipher(t)}
+	opts := testOptions(t, path)
 	if edit != nil {
 		edit(&opts)
 	}

@@ -34,9 +34,18 @@ var errSchemaTooNew = errors.New("database schema is newer than this build of dr
 // migrate applies, in order and each in its own transaction, every
 // migration in list the database has not recorded yet. The list must be
 // numbered 1, 2, 3… with no gaps.
+//
+// Several processes may start on one database at once. Each transaction
+// below holds the migrations lock from its first statement (see
+// lockExclusive; on SQLite, BEGIN IMMEDIATE does the same), so the
+// checks in it are race-free: of processes racing, one applies each
+// migration and the others find it applied.
 func migrate(ctx context.Context, db *gorm.DB, list []migration, log *slog.Logger) error {
 	db = db.WithContext(ctx)
 	err := db.Transaction(func(tx *gorm.DB) error {
+		if err := lockExclusive(tx, lockMigrations); err != nil {
+			return err
+		}
 		if tx.Migrator().HasTable(&schemaMigration{}) {
 			return nil
 		}
@@ -56,8 +65,10 @@ func migrate(ctx context.Context, db *gorm.DB, list []migration, log *slog.Logge
 	for _, m := range list[current:] {
 		applied := false
 		err := db.Transaction(func(tx *gorm.DB) error {
-			// Another process may have applied it since we looked; under
-			// SQLite's BEGIN IMMEDIATE this re-check is race-free.
+			if err := lockExclusive(tx, lockMigrations); err != nil {
+				return err
+			}
+			// Another process may have applied it since we looked.
 			v, err := schemaVersion(tx)
 			if err != nil || v >= m.version {
 				return err

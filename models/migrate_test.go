@@ -54,7 +54,7 @@ func TestUpgradeFromV1(t *testing.T) {
 	}
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "drawbridge.db")
-	copyFile(t, v1Fixture, path)
+	v1Database(t, path)
 	if v := rawSchemaVersion(t, path); v != 1 {
 		t.Fatalf("fixture is at schema version %d, want 1", v)
 	}
@@ -114,20 +114,57 @@ func TestUpgradeFromV1(t *testing.T) {
 	}
 }
 
+// v1Database puts at path a database as migration set 1 left it, with
+// the fixture's users: on SQLite, a copy of the fixture file, a database
+// from the field; on PostgreSQL, where none is older than this build,
+// the same rows written as the fixture's were.
+func v1Database(t *testing.T, path string) {
+	t.Helper()
+	if !onPostgres {
+		copyFile(t, v1Fixture, path)
+		return
+	}
+	db, err := openTestDB(t, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fillV1(t, db)
+	sqlDB, _ := db.DB()
+	if err := sqlDB.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // writeV1Fixture builds v1Fixture with migration 1 and its frozen types
 // only, so it keeps meaning "a version 1 database" as the code moves on.
 func writeV1Fixture(t *testing.T) {
 	t.Helper()
-	ctx := context.Background()
 	for _, suffix := range []string{"", "-wal", "-shm"} {
 		if err := os.Remove(v1Fixture + suffix); err != nil && !errors.Is(err, os.ErrNotExist) {
 			t.Fatal(err)
 		}
 	}
-	db, err := openSQLite(ctx, v1Fixture, discardLog)
+	db, err := openSQLite(context.Background(), v1Fixture, discardLog)
 	if err != nil {
 		t.Fatal(err)
 	}
+	fillV1(t, db)
+	// Leave one self-contained file: no -wal beside it to commit.
+	if err := db.Exec("PRAGMA journal_mode=DELETE").Error; err != nil {
+		t.Fatal(err)
+	}
+	sqlDB, _ := db.DB()
+	if err := sqlDB.Close(); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("wrote %s", v1Fixture)
+}
+
+// fillV1 applies migration 1 to the empty database db and writes the
+// fixture's rows.
+func fillV1(t *testing.T, db *gorm.DB) {
+	t.Helper()
+	ctx := context.Background()
 	if err := migrate(ctx, db, migrations[:1], discardLog); err != nil {
 		t.Fatal(err)
 	}
@@ -149,15 +186,6 @@ func writeV1Fixture(t *testing.T) {
 	if err := db.Model(&configVersionV1{}).Where("id = 1").Update("version", 3).Error; err != nil {
 		t.Fatal(err)
 	}
-	// Leave one self-contained file: no -wal beside it to commit.
-	if err := db.Exec("PRAGMA journal_mode=DELETE").Error; err != nil {
-		t.Fatal(err)
-	}
-	sqlDB, _ := db.DB()
-	if err := sqlDB.Close(); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("wrote %s", v1Fixture)
 }
 
 func TestOpenRefusesNewerSchema(t *testing.T) {
@@ -167,7 +195,7 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 	if err := s.db.Create(&future).Error; err != nil {
 		t.Fatal(err)
 	}
-	_, err := Open(context.Background(), Options{Driver: "sqlite", DSN: path, Cipher: testCipher(t)})
+	_, err := Open(context.Background(), testOptions(t, path))
 	if !errors.Is(err, errSchemaTooNew) {
 		t.Errorf("Open = %v, want errSchemaTooNew", err)
 	}
@@ -197,17 +225,18 @@ func TestOpenConcurrentlyMigratesOnce(t *testing.T) {
 	// Switching a new file to WAL is the one step SQLite may refuse with
 	// SQLITE_BUSY instead of waiting, so that is done first; the race under
 	// test is between the migrations.
-	db, err := openSQLite(context.Background(), path, discardLog)
+	db, err := openTestDB(t, path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if sqlDB, err := db.DB(); err != nil || sqlDB.Close() != nil {
 		t.Fatal("closing the prepared database failed")
 	}
+	opts := testOptions(t, path)
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Go(func() {
-			s, err := Open(context.Background(), Options{Driver: "sqlite", DSN: path, Cipher: testCipher(t)})
+			s, err := Open(context.Background(), opts)
 			if err != nil {
 				t.Error(err)
 				return
@@ -223,7 +252,7 @@ func TestOpenConcurrentlyMigratesOnce(t *testing.T) {
 
 func TestFailedMigrationRollsBack(t *testing.T) {
 	ctx := context.Background()
-	db, err := openSQLite(ctx, filepath.Join(t.TempDir(), "fail.db"), discardLog)
+	db, err := openTestDB(t, filepath.Join(t.TempDir(), "fail.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,7 +278,7 @@ func TestFailedMigrationRollsBack(t *testing.T) {
 
 func rawSchemaVersion(t *testing.T, path string) int {
 	t.Helper()
-	db, err := openSQLite(context.Background(), path, discardLog)
+	db, err := openTestDB(t, path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,11 +30,14 @@ func TestMigration2Constraints(t *testing.T) {
 		}
 		return out
 	}
-	if got := foreignKeys("routes"); !maps.Equal(got, map[string]string{"upstream_apps": "RESTRICT"}) {
-		t.Errorf("routes' foreign keys = %v", got)
-	}
-	if got := foreignKeys("route_policies"); !maps.Equal(got, map[string]string{"routes": "CASCADE", "policies": "RESTRICT"}) {
-		t.Errorf("route_policies' foreign keys = %v", got)
+	// SQLite's catalog; TestSchemaSameOnBothEngines holds PostgreSQL to it.
+	if !onPostgres {
+		if got := foreignKeys("routes"); !maps.Equal(got, map[string]string{"upstream_apps": "RESTRICT"}) {
+			t.Errorf("routes' foreign keys = %v", got)
+		}
+		if got := foreignKeys("route_policies"); !maps.Equal(got, map[string]string{"routes": "CASCADE", "policies": "RESTRICT"}) {
+			t.Errorf("route_policies' foreign keys = %v", got)
+		}
 	}
 
 	// Unique indexes, written to directly, past the store's own checks.

@@ -47,7 +47,11 @@ func TestMigration3Constraints(t *testing.T) {
 		"oauth_access_tokens": {user},
 		"oauth_consents":      {client, user},
 	}
+	// SQLite's catalog; TestSchemaSameOnBothEngines holds PostgreSQL to it.
 	for table, keys := range want {
+		if onPostgres {
+			break
+		}
 		if got := foreignKeys(table); !slices.Equal(got, keys) {
 			t.Errorf("%s's foreign keys = %v, want %v", table, got, keys)
 		}
@@ -125,7 +129,7 @@ func TestMigration3Constraints(t *testing.T) {
 func TestUpgradeFromV1ThroughMigration3(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "drawbridge.db")
-	copyFile(t, v1Fixture, path)
+	v1Database(t, path)
 	s := openTestStore(t, path)
 	if v, err := s.SchemaVersion(ctx); err != nil || v < 3 {
 		t.Fatalf("SchemaVersion = %d, %v; want at least 3", v, err)

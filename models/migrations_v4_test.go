@@ -14,6 +14,7 @@ import (
 // TestMigration4Schema checks the settings table as the database holds
 // it: name is the key, and the live type reads what the frozen one wrote.
 func TestMigration4Schema(t *testing.T) {
+	sqliteOnly(t, "reads SQLite's catalog; TestSchemaSameOnBothEngines holds PostgreSQL to it")
 	s := newTestStore(t)
 	type column struct {
 		name, typ     string
@@ -60,7 +61,7 @@ func TestMigration4Schema(t *testing.T) {
 func TestUpgradeFromV1ThroughMigration4(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "drawbridge.db")
-	copyFile(t, v1Fixture, path)
+	v1Database(t, path)
 	s := openTestStore(t, path)
 	if v, err := s.SchemaVersion(ctx); err != nil || v < 4 {
 		t.Fatalf("SchemaVersion = %d, %v; want at least 4", v, err)

@@ -95,9 +95,23 @@ var auditIndexesV5 = []string{
 	"CREATE INDEX idx_audit_events_kind ON audit_events (kind, id)",
 }
 
+// auditToolCollationV5 is PostgreSQL's one change to the table GORM
+// creates from auditEventV5 (bigserial id, bigint for the uint64s,
+// timestamptz, boolean: the types SQLite's stand for). The tool filters
+// are byte ranges (see above); SQLite compares text byte by byte, while
+// PostgreSQL compares by the database's collation, under which, in
+// en_US say, "admin_x" need not lie between "admin_" and "admin`". The
+// column compares as SQLite's does, and its index serves the ranges.
+const auditToolCollationV5 = `ALTER TABLE audit_events ALTER COLUMN tool TYPE varchar(255) COLLATE "C"`
+
 func migrate5(tx *gorm.DB) error {
 	if err := tx.Migrator().CreateTable(&auditEventV5{}); err != nil {
 		return err
+	}
+	if isPostgres(tx) {
+		if err := tx.Exec(auditToolCollationV5).Error; err != nil {
+			return err
+		}
 	}
 	for _, stmt := range auditIndexesV5 {
 		if err := tx.Exec(stmt).Error; err != nil {

@@ -14,6 +14,7 @@ import (
 
 // TestMigration5Schema checks the audit table as the database holds it.
 func TestMigration5Schema(t *testing.T) {
+	sqliteOnly(t, "reads SQLite's catalog; TestSchemaSameOnBothEngines holds PostgreSQL to it")
 	s := newTestStore(t)
 	var ddl string
 	if err := s.sqlDB.QueryRow(`SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'audit_events'`).Scan(&ddl); err != nil {
@@ -102,6 +103,7 @@ func TestMigration5Schema(t *testing.T) {
 // are paged through seeks (see auditIndexesV5), which must use an index
 // too.
 func TestMigration5KeysetPlans(t *testing.T) {
+	sqliteOnly(t, "checks SQLite's query plans")
 	s := newTestStore(t)
 	appendEvents(t, s, "gw", 0, 20)
 	page := func(where string) string {
@@ -153,7 +155,7 @@ func TestMigration5KeysetPlans(t *testing.T) {
 func TestUpgradeFromV4ThroughMigration5(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "drawbridge.db")
-	db, err := openSQLite(ctx, path, discardLog)
+	db, err := openTestDB(t, path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 // TestMigration6Schema checks the vault's tables as the database holds
 // them: their foreign keys, their indexes and which columns may be NULL.
 func TestMigration6Schema(t *testing.T) {
+	sqliteOnly(t, "reads SQLite's catalog; TestSchemaSameOnBothEngines holds PostgreSQL to it")
 	s := newTestStore(t)
 	query := func(q string, args ...any) []string {
 		t.Helper()
@@ -85,7 +86,7 @@ func TestMigration6Schema(t *testing.T) {
 func TestUpgradeFromV5ThroughMigration6(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "drawbridge.db")
-	db, err := openSQLite(ctx, path, discardLog)
+	db, err := openTestDB(t, path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"gorm.io/gorm"
 )
@@ -93,6 +94,10 @@ func validateOAuthID(v *ValidationError, field, value string, max int) {
 		v.Add(field, fmt.Sprintf("must be at most %d bytes", max))
 	case strings.ContainsFunc(value, func(r rune) bool { return r <= ' ' || r == 0x7f }):
 		v.Add(field, "must not contain spaces or control characters")
+	case !utf8.ValidString(value):
+		// PostgreSQL stores UTF-8 only; SQLite would store it, and the
+		// two must take the same clients.
+		v.Add(field, "must be UTF-8 text")
 	}
 }
 

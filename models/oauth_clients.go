@@ -191,6 +191,11 @@ func clientIDConflict(err error) error {
 // GetOAuthClient returns the client whose client ID is clientID, or
 // ErrNotFound. Disabled clients are returned too: check Disabled.
 func (s *Store) GetOAuthClient(ctx context.Context, clientID string) (*OAuthClient, error) {
+	if cleanText(clientID) != clientID {
+		// Anyone may send one (it comes from the request), no client can
+		// have it, and PostgreSQL would refuse it as a parameter.
+		return nil, fmt.Errorf("models: get oauth client %q: %w", clientID, ErrNotFound)
+	}
 	var c OAuthClient
 	if err := s.db.WithContext(ctx).Where("client_id = ?", clientID).Take(&c).Error; err != nil {
 		return nil, fmt.Errorf("models: get oauth client %q: %w", clientID, dbError(err))

@@ -3,6 +3,8 @@ package models
 import (
 	"context"
 	"fmt"
+
+	"gorm.io/gorm/clause"
 )
 
 // The two client writes that take tokens away, and so go through
@@ -16,8 +18,10 @@ import (
 func (s *Store) DisableOAuthClient(ctx context.Context, id uint, disabled bool) error {
 	t := now()
 	err := s.revocationWrite(ctx, t, func(w *revocationTx) error {
+		// FOR UPDATE: whether the client is disabled decides what is
+		// written, and a second disable or a delete of the client waits.
 		var c OAuthClient
-		if err := w.db.Take(&c, id).Error; err != nil {
+		if err := w.db.Clauses(clause.Locking{Strength: "UPDATE"}).Take(&c, id).Error; err != nil {
 			return dbError(err)
 		}
 		if c.Disabled == disabled {
@@ -49,8 +53,10 @@ func (s *Store) DisableOAuthClient(ctx context.Context, id uint, disabled bool) 
 // expire, so that the proxy keeps refusing them.
 func (s *Store) DeleteOAuthClient(ctx context.Context, id uint) error {
 	err := s.revocationWrite(ctx, now(), func(w *revocationTx) error {
+		// FOR UPDATE, as DisableOAuthClient reads it: both lock the
+		// client's row first, so on one client they run one at a time.
 		var c OAuthClient
-		if err := w.db.Take(&c, id).Error; err != nil {
+		if err := w.db.Clauses(clause.Locking{Strength: "UPDATE"}).Take(&c, id).Error; err != nil {
 			return dbError(err)
 		}
 		if err := w.revoke("client_id = ?", c.ClientID); err != nil {

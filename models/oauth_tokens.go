@@ -195,6 +195,12 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldHash string, clientID
 		if err := w.db.Where("token_hash = ?", oldHash).Take(&old).Error; err != nil {
 			return dbError(err)
 		}
+		// Lock the family before the token, in revoke's order (families,
+		// then tokens): a revocation of the family under way and this
+		// rotation would otherwise each hold a row the other waits for.
+		if err := lockRows(w.db, &tokenFamily{}, "family_id = ?", old.FamilyID); err != nil {
+			return err
+		}
 		switch {
 		case old.ClientID != clientID:
 			return ErrNotFound

@@ -19,10 +19,17 @@ import (
 
 // Options configures Open.
 type Options struct {
-	// Driver names the database: "sqlite" is the only one so far.
+	// Driver names the database: "sqlite" or "postgres". Both hold the
+	// same schema and the store behaves the same on either; PostgreSQL
+	// lets several replicas share one database. (One difference: lists
+	// ordered by name follow the database's collation on PostgreSQL,
+	// byte order on SQLite; a database created with LC_COLLATE 'C' sorts
+	// as SQLite does.)
 	Driver string
-	// DSN locates the database; for sqlite, a file path, or ":memory:"
-	// for a private in-memory database (tests).
+	// DSN locates the database: for sqlite, a file path, or ":memory:"
+	// for a private in-memory database (tests); for postgres, a
+	// postgres:// URL or key=value settings, naming a database that
+	// exists (Open creates the tables, not the database).
 	DSN string
 	// Cipher encrypts secrets at rest; required.
 	Cipher *Cipher
@@ -81,8 +88,10 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	switch opts.Driver {
 	case "sqlite":
 		db, err = openSQLite(ctx, opts.DSN, log)
+	case "postgres":
+		db, err = openPostgres(ctx, opts.DSN, log)
 	default:
-		err = fmt.Errorf("unsupported driver %q (want sqlite)", opts.Driver)
+		err = fmt.Errorf("unsupported driver %q (want sqlite or postgres)", opts.Driver)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("models: open: %w", err)
@@ -127,14 +136,7 @@ func openSQLite(ctx context.Context, path string, log *slog.Logger) (*gorm.DB, e
 	memory := path == ":memory:"
 	dsn := fmt.Sprintf("%s?_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=%d&_foreign_keys=on&_txlock=immediate",
 		path, busyTimeout.Milliseconds())
-	db, err := gorm.Open(sqlite.Open(dsn), &gorm.Config{
-		Logger:         newGormLogger(log),
-		TranslateError: true,
-		// Multi-statement writes open their own transactions; wrapping
-		// every single statement in one as well only costs a round trip.
-		SkipDefaultTransaction: true,
-		NowFunc:                now,
-	})
+	db, err := gorm.Open(sqlite.Open(dsn), gormConfig(log))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite %s: %w", path, err)
 	}
@@ -151,6 +153,20 @@ func openSQLite(ctx context.Context, path string, log *slog.Logger) (*gorm.DB, e
 		return nil, fmt.Errorf("sqlite %s: %w", path, err)
 	}
 	return db, nil
+}
+
+// gormConfig is GORM's configuration, the same on every database.
+func gormConfig(log *slog.Logger) *gorm.Config {
+	return &gorm.Config{
+		Logger: newGormLogger(log),
+		// Each driver's unique and foreign key violations become
+		// gorm.ErrDuplicatedKey and gorm.ErrForeignKeyViolated: see dbError.
+		TranslateError: true,
+		// Multi-statement writes open their own transactions; wrapping
+		// every single statement in one as well only costs a round trip.
+		SkipDefaultTransaction: true,
+		NowFunc:                now,
+	}
 }
 
 // checkSQLitePragmas reads back the settings the DSN asked for: a driver

@@ -19,7 +19,9 @@ func TestOpenRejectsBadOptions(t *testing.T) {
 	}{
 		{"no cipher", Options{Driver: "sqlite", DSN: filepath.Join(dir, "a.db")}, "cipher is required"},
 		{"no driver", Options{DSN: filepath.Join(dir, "b.db"), Cipher: testCipher(t)}, `unsupported driver ""`},
-		{"postgres not yet", Options{Driver: "postgres", DSN: "postgres://x", Cipher: testCipher(t)}, `unsupported driver "postgres"`},
+		{"postgres without dsn", Options{Driver: "postgres", Cipher: testCipher(t)}, "postgres: DSN is required"},
+		{"postgres dsn unparsable", Options{Driver: "postgres", DSN: "postgres://bob:pa55word@db:port/x", Cipher: testCipher(t)}, "postgres: DSN: not a postgres:// URL or key=value settings"},
+		{"postgres key=value unparsable", Options{Driver: "postgres", DSN: "host=db port=x password=pa55word", Cipher: testCipher(t)}, "invalid port"},
 		{"no dsn", Options{Driver: "sqlite", Cipher: testCipher(t)}, "DSN (a file path) is required"},
 		{"dsn with params", Options{Driver: "sqlite", DSN: filepath.Join(dir, "c.db?mode=ro"), Cipher: testCipher(t)}, "without query parameters"},
 		{"unwritable path", Options{Driver: "sqlite", DSN: filepath.Join(dir, "missing", "d.db"), Cipher: testCipher(t)}, "sqlite"},
@@ -34,11 +36,15 @@ func TestOpenRejectsBadOptions(t *testing.T) {
 			if !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("error %q does not mention %q", err, tt.want)
 			}
+			if strings.Contains(err.Error(), "pa55word") {
+				t.Errorf("error %q shows the password", err)
+			}
 		})
 	}
 }
 
 func TestOpenSetsPragmasOnEveryConnection(t *testing.T) {
+	sqliteOnly(t, "checks SQLite's PRAGMAs")
 	s := newTestStore(t)
 	ctx := context.Background()
 	// Hold several connections at once so the pool must open new ones:
@@ -68,6 +74,7 @@ func TestOpenSetsPragmasOnEveryConnection(t *testing.T) {
 }
 
 func TestOpenMemory(t *testing.T) {
+	sqliteOnly(t, "opens SQLite's :memory: database")
 	ctx := context.Background()
 	s, err := Open(ctx, Options{Driver: "sqlite", DSN: ":memory:", Cipher: testCipher(t)})
 	if err != nil {
@@ -86,7 +93,7 @@ func TestOpenMemory(t *testing.T) {
 }
 
 func TestPingAndClose(t *testing.T) {
-	s, err := Open(context.Background(), Options{Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "p.db"), Cipher: testCipher(t)})
+	s, err := Open(context.Background(), testOptions(t, filepath.Join(t.TempDir(), "p.db")))
 	if err != nil {
 		t.Fatal(err)
 	}

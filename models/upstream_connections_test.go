@@ -153,6 +153,7 @@ func TestSaveUpstreamConnectionValidation(t *testing.T) {
 // the store is open, in the main file once closing has checkpointed it.
 // The account, stored in clear, shows that the search would find them.
 func TestUpstreamTokensSealedAtRest(t *testing.T) {
+	sqliteOnly(t, "reads the bytes of SQLite's database file and WAL")
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "drawbridge.db")
 	s, err := Open(ctx, Options{Driver: "sqlite", DSN: path, Cipher: testCipher(t)})

@@ -182,6 +182,11 @@ func (s *Store) GetUser(ctx context.Context, id uint) (*User, error) {
 // GetUserByEmail returns the user with email, compared without regard to
 // case or surrounding spaces, or ErrNotFound.
 func (s *Store) GetUserByEmail(ctx context.Context, email string) (*User, error) {
+	if cleanText(email) != email {
+		// As typed at sign-in: no user has it, and PostgreSQL would
+		// refuse it as a parameter.
+		return nil, fmt.Errorf("models: get user by email %q: %w", email, ErrNotFound)
+	}
 	var u User
 	err := s.db.WithContext(ctx).Where("lower(email) = ?", NormalizeEmail(email)).Take(&u).Error
 	if err != nil {

@@ -61,9 +61,12 @@ type ServerConfig struct {
 	DemoAddress string `yaml:"demo_address"`
 }
 
-// DatabaseConfig selects the store. SQLite lives in the data directory.
+// DatabaseConfig selects the store: SQLite, in the data directory unless
+// DSN names another file, or PostgreSQL, which DSN locates (required; it
+// may hold a password, so DRAWBRIDGE_DATABASE_DSN can supply it instead
+// of the file). Several replicas may share one PostgreSQL database.
 type DatabaseConfig struct {
-	Driver string `yaml:"driver"`
+	Driver string `yaml:"driver"` // sqlite or postgres
 	DSN    string `yaml:"dsn"`
 }
 
@@ -207,9 +210,11 @@ func (c Config) Validate() error {
 	switch c.Database.Driver {
 	case "sqlite":
 	case "postgres":
-		add("database.driver", "postgres is not supported yet; use sqlite")
+		if msg := checkPostgresDSN(c.Database.DSN); msg != "" {
+			add("database.dsn", "%s", msg)
+		}
 	default:
-		add("database.driver", "must be sqlite, got %q", c.Database.Driver)
+		add("database.driver", "must be sqlite or postgres, got %q", c.Database.Driver)
 	}
 
 	seen := map[string]bool{}
@@ -282,6 +287,25 @@ func (c Config) Validate() error {
 	}
 	return nil
 }
+
+// checkPostgresDSN returns why dsn cannot locate a PostgreSQL database,
+// or "". It never repeats the DSN, which may hold a password; the store
+// checks the rest when it connects.
+func checkPostgresDSN(dsn string) string {
+	const want = "a postgres:// URL or key=value settings such as host=db dbname=drawbridge"
+	dsn = strings.TrimSpace(dsn)
+	if dsn == "" {
+		return "is required with driver postgres: " + want + " (or set DRAWBRIDGE_DATABASE_DSN)"
+	}
+	scheme, _, ok := strings.Cut(dsn, "://")
+	if ok && urlScheme.MatchString(scheme) && scheme != "postgres" && scheme != "postgresql" {
+		return fmt.Sprintf("must be %s, not a %s:// URL", want, scheme)
+	}
+	return ""
+}
+
+// urlScheme matches what RFC 3986 allows a URL's scheme to be.
+var urlScheme = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*$`)
 
 // checkConsoleURL returns why raw cannot be the console URL, or "".
 func checkConsoleURL(raw string) string {

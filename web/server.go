@@ -125,9 +125,12 @@ const usageFlush = 10 * time.Second
 
 // Run keeps the gateway's configuration current, and records when
 // upstream connections and service accounts were last used, until ctx
-// ends.
+// ends. On PostgreSQL a change committed by another replica reaches the
+// engine as that replica announces it; the engine's poll of the version
+// stays as the fallback.
 func (s *Server) Run(ctx context.Context) {
 	go runRetention(ctx, s.store, s.logger)
+	go s.store.WatchConfig(ctx, s.logger, s.engine.Changed)
 	go func() {
 		t := time.NewTicker(usageFlush)
 		defer t.Stop()
