@@ -24,7 +24,7 @@ func (e *Engine) serveBrowserRoute(w http.ResponseWriter, r *http.Request, snap 
 	}
 	in := policy.Input{
 		Authenticated: true, UserID: id.UserID, Email: id.Email, Groups: id.Groups,
-		SourceIP: sourceIP(r), HTTPMethod: r.Method, HTTPPath: r.URL.Path, Now: start,
+		SourceIP: e.clientIP.Of(r), HTTPMethod: r.Method, HTTPPath: r.URL.Path, Now: start,
 	}
 	if !safeMethod(r) && !sameOrigin(r, route) {
 		// The session is a cookie, and the app gets a bearer token for

@@ -96,7 +96,7 @@ func (e *Engine) serveRoutes(w http.ResponseWriter, r *http.Request, snap *Snaps
 		connected[c.AppID] = c.Status == models.ConnectionConnected
 	}
 	servers := []serverInfo{}
-	for _, rt := range snap.AllowedServers(id, sourceIP(r)) {
+	for _, rt := range snap.AllowedServers(id, e.clientIP.Of(r)) {
 		s := serverInfo{Name: rt.Name, Description: rt.Description, URL: rt.From, Connected: true}
 		if rt.App != nil {
 			s.NeedsOAuth, s.Connected = true, connected[rt.App.ID]

@@ -45,6 +45,9 @@ type Options struct {
 	// Issuer mints the access tokens that apps behind mcp_client routes
 	// receive for their user; nil sends them none.
 	Issuer *token.Issuer
+	// ClientIP finds each request's client address (see ClientIP); the
+	// zero value takes the connection's peer.
+	ClientIP ClientIP
 }
 
 // Engine serves route hosts from the current snapshot.
@@ -60,6 +63,7 @@ type Engine struct {
 	buffers   *bufferPool
 	vault     *vault.Vault
 	sessions  *RouteSessions
+	clientIP  ClientIP
 	// consoleOrigin is issuerURL as an origin, for redirect checks.
 	consoleOrigin string
 	clientTokens  *clientTokens
@@ -88,6 +92,7 @@ func New(opts Options) *Engine {
 		transport: opts.Transport, log: opts.Logger, wake: make(chan struct{}, 1),
 		metrics: newMetrics(opts.Metrics), buffers: newBufferPool(),
 		vault: opts.Vault, sessions: opts.Sessions, clientTokens: newClientTokens(opts.Issuer),
+		clientIP: opts.ClientIP,
 	}
 	if _, origin, err := ParseRedirect(opts.IssuerURL); err == nil {
 		e.consoleOrigin = origin

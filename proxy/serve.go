@@ -5,7 +5,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/netip"
 	"strings"
 	"time"
 
@@ -60,7 +59,7 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Request-Id", x.requestID)
 	x.in = policy.Input{
 		Authenticated: true, UserID: id.UserID, Email: id.Email, Groups: id.Groups, ClientID: id.ClientID,
-		ServiceAccount: id.ServiceAccount, SourceIP: sourceIP(r),
+		ServiceAccount: id.ServiceAccount, SourceIP: e.clientIP.Of(r),
 		HTTPMethod: r.Method, HTTPPath: r.URL.Path, Now: start,
 	}
 	if x.decide() {
@@ -126,15 +125,6 @@ func canonicalHost(r *http.Request) string {
 		}
 	}
 	return host
-}
-
-// sourceIP is the address the request came from.
-func sourceIP(r *http.Request) netip.Addr {
-	ap, err := netip.ParseAddrPort(r.RemoteAddr)
-	if err != nil {
-		return netip.Addr{}
-	}
-	return ap.Addr().Unmap()
 }
 
 // readBody reads and checks an MCP POST body, and puts the exact bytes

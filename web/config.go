@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -59,6 +60,11 @@ type ServerConfig struct {
 	// DemoAddress, and seeds a route to it on an empty database.
 	Demo        bool   `yaml:"demo"`
 	DemoAddress string `yaml:"demo_address"`
+	// TrustedProxies are the load balancers and reverse proxies in front
+	// of Drawbridge, as addresses or CIDR prefixes: from these peers the
+	// client's address is read from X-Forwarded-For (see
+	// proxy.ClientIP). None by default: the peer is the client.
+	TrustedProxies []string `yaml:"trusted_proxies"`
 }
 
 // DatabaseConfig selects the store: SQLite, in the data directory unless
@@ -206,6 +212,11 @@ func (c Config) Validate() error {
 	if strings.TrimSpace(c.Server.DataDir) == "" {
 		add("server.data_dir", "must not be empty")
 	}
+	for i, p := range c.Server.TrustedProxies {
+		if _, err := parseTrustedProxy(p); err != nil {
+			add(fmt.Sprintf("server.trusted_proxies[%d]", i), "must be an IP address or a CIDR prefix such as 10.0.0.0/8, got %q", p)
+		}
+	}
 
 	switch c.Database.Driver {
 	case "sqlite":
@@ -328,4 +339,41 @@ func isLoopbackHost(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// TrustedProxyPrefixes are server.trusted_proxies as prefixes, an address
+// standing for itself alone. Validate refuses the entries it skips.
+func (c Config) TrustedProxyPrefixes() []netip.Prefix {
+	var out []netip.Prefix
+	for _, p := range c.Server.TrustedProxies {
+		if prefix, err := parseTrustedProxy(p); err == nil {
+			out = append(out, prefix)
+		}
+	}
+	return out
+}
+
+// parseTrustedProxy reads one trusted_proxies entry: a CIDR prefix, whose
+// address must be its first (10.0.0.0/8, not 10.1.2.3/8, which reads as a
+// mistake), or an address.
+func parseTrustedProxy(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return netip.Prefix{}, err
+		}
+		if p.Masked() != p {
+			return netip.Prefix{}, fmt.Errorf("%s has host bits set", s)
+		}
+		if p.Addr().Is4In6() {
+			return netip.Prefix{}, fmt.Errorf("%s: write IPv4 prefixes as IPv4", s)
+		}
+		return p, nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil || a.Zone() != "" {
+		return netip.Prefix{}, fmt.Errorf("not an address: %q", s)
+	}
+	a = a.Unmap()
+	return netip.PrefixFrom(a, a.BitLen()), nil
 }

@@ -54,3 +54,30 @@ func TestConfigDatabase(t *testing.T) {
 		})
 	}
 }
+
+// TestConfigTrustedProxies checks server.trusted_proxies: addresses and
+// CIDR prefixes, each problem naming its entry.
+func TestConfigTrustedProxies(t *testing.T) {
+	c := DefaultConfig()
+	c.Server.TrustedProxies = []string{"10.0.0.0/8", "192.168.1.5", "fd00::/8", "::ffff:10.0.0.1", "10.1.2.3/8", "lb.internal", "10.0.0.0/33", "fe80::1%eth0"}
+	var problems Problems
+	if err := c.Validate(); !errors.As(err, &problems) {
+		t.Fatalf("Validate = %v, want Problems", err)
+	}
+	var keys []string
+	for _, p := range problems {
+		if strings.HasPrefix(p.Key, "server.trusted_proxies") {
+			keys = append(keys, p.Key)
+		}
+	}
+	if want := "server.trusted_proxies[4] server.trusted_proxies[5] server.trusted_proxies[6] server.trusted_proxies[7]"; strings.Join(keys, " ") != want {
+		t.Errorf("problems on %v, want %s", keys, want)
+	}
+	var got []string
+	for _, p := range c.TrustedProxyPrefixes() {
+		got = append(got, p.String())
+	}
+	if want := "10.0.0.0/8 192.168.1.5/32 fd00::/8 10.0.0.1/32"; strings.Join(got, " ") != want {
+		t.Errorf("TrustedProxyPrefixes = %v, want %s", got, want)
+	}
+}

@@ -85,10 +85,11 @@ func New(d Deps) (*Server, error) {
 	auditor := audit.New(d.Store, audit.Options{Logger: d.Logger, Metrics: m.registry, Stream: stream})
 	d.auditor = auditor
 	d.vault = vault.New(vault.Options{Store: d.Store, Client: d.UpstreamClient, Logger: d.Logger})
+	clientIP := proxy.NewClientIP(d.Config.TrustedProxyPrefixes())
 	d.engine = proxy.New(proxy.Options{
 		Store: d.Store, Verifier: d.tokens.verifier, Asserter: d.tokens.asserter, IssuerURL: d.Config.ConsoleBase(),
 		Transport: d.UpstreamTransport, Logger: d.Logger, Metrics: m.registry, Audit: auditor,
-		Vault: d.vault, Issuer: d.tokens.issuer,
+		Vault: d.vault, Issuer: d.tokens.issuer, ClientIP: clientIP,
 		Sessions: proxy.NewRouteSessions(d.Keys.SessionHash, d.Keys.SessionBlock, d.Config.Identity.Session.AbsoluteTimeout),
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -101,9 +102,14 @@ func New(d Deps) (*Server, error) {
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	// Never trust X-Forwarded-For by default: sign-in throttling keys on
-	// the client address, and a header is anyone's to write.
-	e.IPExtractor = echo.ExtractIPDirect()
+	// X-Forwarded-For only from configured proxies: sign-in throttling
+	// keys on the client address, and a header is anyone's to write.
+	e.IPExtractor = func(r *http.Request) string {
+		if a := clientIP.Of(r); a.IsValid() {
+			return a.String()
+		}
+		return echo.ExtractIPDirect()(r)
+	}
 	sessions := NewSessions(d.Keys, d.Store, d.Config.Identity.Session, console.Scheme == "https", d.Logger)
 	base := handlers.Base{
 		Sessions: sessions, Version: d.Version, Warning: handlers.AuditWarning(d.Store),

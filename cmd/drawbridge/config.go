@@ -48,6 +48,7 @@ var envSetters = map[string]func(*web.Config, string) error{
 	"DRAWBRIDGE_DATA_DIR":        func(c *web.Config, v string) error { c.Server.DataDir = v; return nil },
 	"DRAWBRIDGE_DEMO":            func(c *web.Config, v string) error { return parseBool(v, &c.Server.Demo) },
 	"DRAWBRIDGE_DEMO_ADDRESS":    func(c *web.Config, v string) error { c.Server.DemoAddress = v; return nil },
+	"DRAWBRIDGE_TRUSTED_PROXIES": func(c *web.Config, v string) error { c.Server.TrustedProxies = splitList(v); return nil },
 	"DRAWBRIDGE_DATABASE_DRIVER": func(c *web.Config, v string) error { c.Database.Driver = v; return nil },
 	"DRAWBRIDGE_DATABASE_DSN":    func(c *web.Config, v string) error { c.Database.DSN = v; return nil },
 	"DRAWBRIDGE_ADMINS":          func(c *web.Config, v string) error { c.Admins = splitList(v); return nil },
