@@ -33,20 +33,23 @@ type Auth struct {
 	// IsAuditorEmail reports whether the configuration lists email
 	// under auditors; nil lists none.
 	IsAuditorEmail func(email string) bool
-	Accounts       *Throttle // failures per email
-	Addresses      *Throttle // failures per client IP
-	Logger         *slog.Logger
+	// Accounts and Addresses count failures per email and per client
+	// IP, in the store: every replica sharing it counts the same ones.
+	Accounts  *Throttle
+	Addresses *Throttle
+	Logger    *slog.Logger
 	// Audit records sign-ins and refused attempts; nil records nothing.
 	Audit Auditor
 }
 
 // NewAuth builds the sign-in handlers. Five failures per account or thirty
-// per address within fifteen minutes pause further attempts.
-func NewAuth(base Base, users AuthUsers, local bool, providers []views.LoginProvider, isAdmin func(string) bool, logger *slog.Logger) *Auth {
+// per address within fifteen minutes pause further attempts; failures
+// counts them, for every process sharing it.
+func NewAuth(base Base, users AuthUsers, failures ThrottleStore, local bool, providers []views.LoginProvider, isAdmin func(string) bool, logger *slog.Logger) *Auth {
 	return &Auth{
 		Base: base, Users: users, LocalAccounts: local, Providers: providers, IsAdminEmail: isAdmin,
-		Accounts:  NewThrottle(5, 15*time.Minute),
-		Addresses: NewThrottle(30, 15*time.Minute),
+		Accounts:  NewThrottle(failures, models.SignInScopeAccount, 5, 15*time.Minute),
+		Addresses: NewThrottle(failures, models.SignInScopeAddress, 30, 15*time.Minute),
 		Logger:    logger,
 	}
 }
@@ -64,6 +67,8 @@ func (h *Auth) ShowLogin(c echo.Context) error {
 
 // Login checks an email and password. Unknown email, wrong password and a
 // password-less (OIDC) account all get the same answer in the same time.
+// When the throttles cannot be read, sign-in fails rather than going on
+// unthrottled: an outage of the count must not be a window for guessing.
 func (h *Auth) Login(c echo.Context) error {
 	if !h.LocalAccounts {
 		return echo.NewHTTPError(http.StatusNotFound, "Password sign-in is turned off.")
@@ -72,19 +77,24 @@ func (h *Auth) Login(c echo.Context) error {
 	password := c.FormValue("password")
 	next := SafeNext(c.FormValue("next"))
 	ip := c.RealIP()
+	ctx := c.Request().Context()
 
 	for _, t := range []struct {
 		throttle *Throttle
 		key      string
 	}{{h.Accounts, email}, {h.Addresses, ip}} {
-		if blocked, wait := t.throttle.Blocked(t.key); blocked {
+		blocked, wait, err := t.throttle.Blocked(ctx, t.key)
+		if err != nil {
+			return err
+		}
+		if blocked {
 			h.Logger.Warn("sign-in throttled", "email", email, "ip", ip)
 			msg := fmt.Sprintf("Too many failed attempts. Try again in %d minutes.", int(wait.Minutes())+1)
 			return h.renderLogin(c, http.StatusTooManyRequests, msg, email, next)
 		}
 	}
 
-	u, err := h.Users.GetUserByEmail(c.Request().Context(), email)
+	u, err := h.Users.GetUserByEmail(ctx, email)
 	switch {
 	case errors.Is(err, models.ErrNotFound), err == nil && u.PasswordHash == "":
 		models.CheckPasswordDummy(password)
@@ -94,16 +104,28 @@ func (h *Auth) Login(c echo.Context) error {
 	case !models.CheckPassword(u.PasswordHash, password):
 		return h.fail(c, email, ip, next)
 	}
-	h.Accounts.Reset(email)
+	// The password was right: a failure to forget the old failures must
+	// not turn the user away. They leave the window on their own.
+	if err := h.Accounts.Reset(ctx, email); err != nil {
+		h.Logger.Error("sign-in: clear failed attempts", "email", email, "error", err)
+	}
 	if u.Disabled {
 		return h.renderLogin(c, http.StatusForbidden, "This account is disabled. Ask an administrator to enable it.", email, next)
 	}
 	return h.complete(c, u, next)
 }
 
+// fail counts a failed attempt and gives the failure answer. A failure
+// the store cannot record is logged, and the answer is the same: the
+// attempt failed whether or not it was counted.
 func (h *Auth) fail(c echo.Context, email, ip, next string) error {
-	h.Accounts.Fail(email)
-	h.Addresses.Fail(ip)
+	ctx := c.Request().Context()
+	if err := h.Accounts.Fail(ctx, email); err != nil {
+		h.Logger.Error("sign-in: record failed attempt", "scope", models.SignInScopeAccount, "email", email, "error", err)
+	}
+	if err := h.Addresses.Fail(ctx, ip); err != nil {
+		h.Logger.Error("sign-in: record failed attempt", "scope", models.SignInScopeAddress, "ip", ip, "error", err)
+	}
 	audit(c, h.Audit, h.Logger, &models.AuditEvent{Kind: models.AuditKindSignIn, UserEmail: email, Decision: models.AuditDeny},
 		"wrong email or password")
 	h.Logger.Info("sign-in failed", "email", email, "ip", ip)

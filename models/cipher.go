@@ -3,8 +3,11 @@ package models
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -34,12 +37,19 @@ type Key struct {
 type Cipher struct {
 	current string
 	aeads   map[string]cipher.AEAD
+	// hashKey keys KeyedHash, derived from the current key's secret.
+	hashKey []byte
 }
 
 // NewCipher returns a Cipher that encrypts with current and can still
 // decrypt values encrypted with any of older.
 func NewCipher(current Key, older ...Key) (*Cipher, error) {
 	c := &Cipher{current: current.ID, aeads: make(map[string]cipher.AEAD, 1+len(older))}
+	if len(current.Secret) == KeySize {
+		mac := hmac.New(sha256.New, current.Secret)
+		mac.Write([]byte("drawbridge keyed hash v1"))
+		c.hashKey = mac.Sum(nil)
+	}
 	for _, k := range append([]Key{current}, older...) {
 		if err := validKeyID(k.ID); err != nil {
 			return nil, fmt.Errorf("models: new cipher: key %q: %w", k.ID, err)
@@ -133,4 +143,18 @@ func (c *Cipher) Decrypt(s string, aad string) ([]byte, error) {
 // rather than skipping them silently.
 func (c *Cipher) NeedsRotation(s string) bool {
 	return !strings.HasPrefix(s, cipherVersion+":"+c.current+":")
+}
+
+// KeyedHash is a hex HMAC-SHA256 of value for purpose, under a key
+// derived from the current encryption key: what the store keeps of a
+// value it must match later but should not hold, where a plain hash could
+// be reversed by guessing (an email, a password typed in the wrong
+// field). Every process with the same current key computes the same
+// hash; a rotation changes them all, which suits values kept for hours.
+func (c *Cipher) KeyedHash(purpose, value string) string {
+	mac := hmac.New(sha256.New, c.hashKey)
+	mac.Write([]byte(purpose))
+	mac.Write([]byte{0})
+	mac.Write([]byte(value))
+	return hex.EncodeToString(mac.Sum(nil))
 }

@@ -170,3 +170,23 @@ func FuzzCipherDecrypt(f *testing.F) {
 		c.NeedsRotation(value)
 	})
 }
+
+func TestCipherKeyedHash(t *testing.T) {
+	a, _ := NewCipher(testKey("k1", 1))
+	again, _ := NewCipher(testKey("k1", 1), testKey("k0", 9))
+	other, _ := NewCipher(testKey("k2", 2), testKey("k1", 1))
+	h := a.KeyedHash("p", "alice@example.com")
+	if len(h) != 64 || h != again.KeyedHash("p", "alice@example.com") {
+		t.Errorf("the same current key hashes differently: %s", h)
+	}
+	for name, other := range map[string]string{
+		"another purpose":                a.KeyedHash("q", "alice@example.com"),
+		"another value":                  a.KeyedHash("p", "bob@example.com"),
+		"another current key":            other.KeyedHash("p", "alice@example.com"),
+		"purpose and value run together": a.KeyedHash("pa", "lice@example.com"),
+	} {
+		if other == h {
+			t.Errorf("%s hashes the same", name)
+		}
+	}
+}

@@ -19,6 +19,8 @@ var migrations = []migration{
 	{version: 7, name: "service accounts", up: migrate7},
 	{version: 8, name: "audit log readers: auditor role, retention checkpoints, verifications, dashboard indexes", up: migrate8},
 	{version: 9, name: "what each audit verification found, per chain", up: migrate9},
+	{version: 10, name: "keys the processes sharing the database share", up: migrate10},
+	{version: 11, name: "sign-in failures, counted alike by every process sharing the database", up: migrate11},
 }
 
 // The types below are the schema as migration 1 created it. They are frozen:

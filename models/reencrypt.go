@@ -24,9 +24,17 @@ var sealedColumns = []sealedColumn{
 	{table: "upstream_connections", id: "user_id || ':' || app_id", column: "access_token_sealed"},
 	{table: "upstream_connections", id: "user_id || ':' || app_id", column: "refresh_token_sealed"},
 	{table: "upstream_auth_states", id: "state_hash", column: "code_verifier_sealed"},
+	{table: "shared_keys", id: "name", column: "value"},
 }
 
 func (c sealedColumn) aad(id string) string { return c.table + "." + c.column + ":" + id }
+
+// isCheck reports whether the value of row id is the encryption check
+// (see checkEncryptionKeys): sealed like a secret, and re-sealed with
+// them, but no secret of anyone's, so not counted as one.
+func (c sealedColumn) isCheck(id string) bool {
+	return c.table == "shared_keys" && id == sharedKeyCheck
+}
 
 // sealedValue is one stored ciphertext and the row it belongs to: id as
 // the driver returned it, for the WHERE clause, and as text, for the AAD.
@@ -36,11 +44,15 @@ type sealedValue struct {
 	value  string
 }
 
-// values reads every non-empty value of c.
-func (c sealedColumn) values(db *gorm.DB) ([]sealedValue, error) {
+// values reads every non-empty value of c, or with limit > 0, that many
+// at most.
+func (c sealedColumn) values(db *gorm.DB, limit int) ([]sealedValue, error) {
 	// The names come from sealedColumns, never from input.
-	rows, err := db.Raw(fmt.Sprintf("SELECT %s, %s FROM %s WHERE %s IS NOT NULL AND %s <> ''",
-		c.id, c.column, c.table, c.column, c.column)).Rows()
+	q := fmt.Sprintf("SELECT %s, %s FROM %s WHERE %s IS NOT NULL AND %s <> ''", c.id, c.column, c.table, c.column, c.column)
+	if limit > 0 {
+		q += " LIMIT " + strconv.Itoa(limit)
+	}
+	rows, err := db.Raw(q).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("read %s.%s: %w", c.table, c.column, err)
 	}
@@ -73,10 +85,12 @@ func (c sealedColumn) values(db *gorm.DB) ([]sealedValue, error) {
 }
 
 // ReencryptSecrets re-seals every encrypted value that is not sealed with
-// the cipher's current key, in one transaction, and returns how many it
-// rewrote. A value that does not decrypt (its key is no longer configured,
-// or it was altered) stops it with an error naming the row, and nothing is
-// rewritten: skipping it would leave a value only the old key opens.
+// the cipher's current key, in one transaction, and returns how many
+// secrets it rewrote (the shared keys among them, not the encryption
+// check: see isCheck). A value that does not decrypt (its key is no
+// longer configured, or it was altered) stops it with an error naming
+// the row, and nothing is rewritten: skipping it would leave a value
+// only the old key opens.
 //
 // It does not bump the configuration version: the plaintexts, and so the
 // configuration, are unchanged.
@@ -84,7 +98,7 @@ func (s *Store) ReencryptSecrets(ctx context.Context) (int, error) {
 	n := 0
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		for _, c := range sealedColumns {
-			values, err := c.values(tx)
+			values, err := c.values(tx, 0)
 			if err != nil {
 				return err
 			}
@@ -109,7 +123,9 @@ func (s *Store) ReencryptSecrets(ctx context.Context) (int, error) {
 				if res.Error != nil {
 					return fmt.Errorf("%s %s: %w", c.table, v.idText, res.Error)
 				}
-				n += int(res.RowsAffected)
+				if !c.isCheck(v.idText) {
+					n += int(res.RowsAffected)
+				}
 			}
 		}
 		return nil
@@ -123,16 +139,21 @@ func (s *Store) ReencryptSecrets(ctx context.Context) (int, error) {
 // SecretKeyIDs counts the stored encrypted values by the id of the key
 // that sealed them. A key absent from the result seals nothing, so it can
 // be removed once every running Drawbridge encrypts with a newer one.
-// Values not in the v1 format are counted under "".
+// Values not in the v1 format are counted under "". The encryption check
+// counts only while an older key than the current one seals it: the
+// current key is never removed, and an older one it needs must not be.
 func (s *Store) SecretKeyIDs(ctx context.Context) (map[string]int, error) {
 	counts := map[string]int{}
 	db := s.db.WithContext(ctx)
 	for _, c := range sealedColumns {
-		values, err := c.values(db)
+		values, err := c.values(db, 0)
 		if err != nil {
 			return nil, fmt.Errorf("models: secret key ids: %w", err)
 		}
 		for _, v := range values {
+			if c.isCheck(v.idText) && !s.cipher.NeedsRotation(v.value) {
+				continue
+			}
 			counts[sealedKeyID(v.value)]++
 		}
 	}

@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -93,6 +94,7 @@ func TestReencryptKnowsEverySealedColumn(t *testing.T) {
 		"upstream_connections.access_token_sealed":  {"7:42", connectionTokenAAD("access_token_sealed", 7, 42)},
 		"upstream_connections.refresh_token_sealed": {"7:42", connectionTokenAAD("refresh_token_sealed", 7, 42)},
 		"upstream_auth_states.code_verifier_sealed": {strings.Repeat("ab", 32), codeVerifierAAD(strings.Repeat("ab", 32))},
+		"shared_keys.value":                         {"signing", sharedKeyAAD("signing")},
 	}
 	for _, c := range sealedColumns {
 		w, ok := writers[c.table+"."+c.column]
@@ -106,5 +108,49 @@ func TestReencryptKnowsEverySealedColumn(t *testing.T) {
 	}
 	if len(sealedColumns) != len(writers) {
 		t.Errorf("%d sealed columns for %d writers", len(sealedColumns), len(writers))
+	}
+}
+
+// TestReencryptResealsSharedKeysAndCheck rotates the encryption key of a
+// database holding a shared key: the key and the encryption check are
+// re-sealed with the rest, so that a process with only the new key
+// starts and reads the key. The check is no secret: it is counted
+// neither among the re-encrypted secrets nor, once sealed with the
+// current key, among a key's secrets.
+func TestReencryptResealsSharedKeysAndCheck(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "drawbridge.db")
+	k1, k2 := testKey("k1", 1), testKey("k2", 2)
+
+	before := withKeys(t, path, k1)
+	session, err := before.SharedKey(ctx, "session", func() ([]byte, error) { return []byte("session key"), nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids, err := before.SecretKeyIDs(ctx); err != nil || len(ids) != 1 || ids["k1"] != 1 {
+		t.Errorf("key ids in use before: %v (%v), want k1 once (the session key; the check is under the current key)", ids, err)
+	}
+
+	rotated := withKeys(t, path, k2, k1)
+	if ids, err := rotated.SecretKeyIDs(ctx); err != nil || len(ids) != 1 || ids["k1"] != 2 {
+		t.Errorf("key ids in use after adding k2: %v (%v), want k1 twice: the check needs it too", ids, err)
+	}
+	if n, err := rotated.ReencryptSecrets(ctx); err != nil || n != 1 {
+		t.Fatalf("re-encrypted %d secrets (%v), want 1, the session key", n, err)
+	}
+	for _, name := range []string{"session", sharedKeyCheck} {
+		if raw := rawSharedKey(t, rotated, name); !strings.HasPrefix(raw, "v1:k2:") {
+			t.Errorf("%s: stored %q, want it sealed with k2", name, raw)
+		}
+	}
+	if ids, err := rotated.SecretKeyIDs(ctx); err != nil || len(ids) != 1 || ids["k2"] != 1 {
+		t.Errorf("key ids in use after: %v (%v), want k2 once", ids, err)
+	}
+
+	if got, err := withKeys(t, path, k2).SharedKey(ctx, "session", nil); err != nil || string(got) != string(session) {
+		t.Errorf("with only the new key: %q, %v", got, err)
+	}
+	if err := openWithKeys(t, path, k1); !errors.Is(err, ErrEncryptionKeys) {
+		t.Errorf("with only the old key after the rotation: %v, want ErrEncryptionKeys", err)
 	}
 }

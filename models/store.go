@@ -72,7 +72,8 @@ const busyTimeout = 5 * time.Second
 
 // Open connects to the database, checks the connection settings took
 // effect, and brings the schema up to date. It refuses a database whose
-// schema is newer than this build knows.
+// schema is newer than this build knows, and one whose secrets the
+// Cipher cannot open (an *EncryptionKeysError; see checkEncryptionKeys).
 func Open(ctx context.Context, opts Options) (*Store, error) {
 	if opts.Cipher == nil {
 		return nil, errors.New("models: open: a cipher is required")
@@ -110,13 +111,18 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 			reserved[h] = true
 		}
 	}
-	return &Store{
+	s := &Store{
 		db:             db,
 		sqlDB:          sqlDB,
 		cipher:         opts.Cipher,
 		reservedHosts:  reserved,
 		validatePolicy: opts.ValidatePolicy,
-	}, nil
+	}
+	if err := s.checkEncryptionKeys(ctx); err != nil {
+		sqlDB.Close()
+		return nil, fmt.Errorf("models: open: %w", err)
+	}
+	return s, nil
 }
 
 // openSQLite opens path with WAL, a busy timeout, foreign keys and

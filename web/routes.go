@@ -40,7 +40,7 @@ func routes(e *echo.Echo, d Deps, m *metrics, base handlers.Base, sessions *Sess
 	browser := e.Group("", noStore, sessions.Middleware, csrf(sessions))
 
 	// Sign-in: local accounts and OIDC providers.
-	auth := handlers.NewAuth(base, d.Store, d.Config.Identity.LocalAccountsEnabled(),
+	auth := handlers.NewAuth(base, d.Store, d.Store, d.Config.Identity.LocalAccountsEnabled(),
 		loginProviders(d.Config), d.Config.IsAdminEmail, d.Logger)
 	auth.IsAuditorEmail = d.Config.IsAuditorEmail
 	auth.Audit = d.auditor

@@ -27,6 +27,8 @@ import (
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/drawbridge/drawbridge/models/pgtest"
 )
 
 const (
@@ -60,6 +62,7 @@ func runTests(m *testing.M) int {
 	harness = &browserHarness{dir: dir}
 	code := m.Run()
 	harness.close()
+	pgtest.Stop() // the PostgreSQL cluster tests started, if one did
 	if err := os.RemoveAll(dir); err != nil {
 		fmt.Fprintln(os.Stderr, "browser tests: remove temp dir:", err)
 	}

@@ -64,33 +64,25 @@ func prepareDataDir(dir string) error {
 }
 
 // loadKeys reads each key from the environment or the data directory,
-// generating any that is missing on first start.
+// generating any that is missing on first start. On PostgreSQL the
+// session and signing keys come from the database instead (see
+// keys_shared.go).
 func loadKeys(dir string, env environment) (web.Keys, *models.Cipher, error) {
-	var keys web.Keys
-	session, err := secretBytes(env.get(envSessionKey), envSessionKey, filepath.Join(dir, sessionKeyFile), func() ([]byte, error) {
-		b := make([]byte, sessionKeyLen)
-		_, err := rand.Read(b)
-		return []byte(base64.StdEncoding.EncodeToString(b) + "\n"), err
-	})
+	session, err := secretBytes(env.get(envSessionKey), envSessionKey, filepath.Join(dir, sessionKeyFile), newSessionKey)
 	if err != nil {
-		return keys, nil, err
+		return web.Keys{}, nil, err
 	}
-	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(session)))
-	if err != nil || len(raw) != sessionKeyLen {
-		return keys, nil, fmt.Errorf("session key: must be base64 of %d bytes", sessionKeyLen)
+	if _, err := parseSessionKey(session); err != nil {
+		return web.Keys{}, nil, err // before making a signing key
 	}
-	keys.SessionHash, keys.SessionBlock = raw[:64], raw[64:]
-
 	signing, err := secretBytes(env.get(envSigningKey), envSigningKey, filepath.Join(dir, signingKeyFile), newSigningKeyPEM)
 	if err != nil {
-		return keys, nil, err
+		return web.Keys{}, nil, err
 	}
-	sk, err := parseSigningKeys(signing)
+	keys, err := parseKeys(session, signing)
 	if err != nil {
 		return keys, nil, err
 	}
-	keys.Signing, keys.PreviousSigning = sk.current, sk.verifying(time.Now())
-
 	enc, err := secretBytes(strings.ReplaceAll(env.get(envEncryptionKey), ",", "\n"), envEncryptionKey,
 		filepath.Join(dir, encryptionKeyFile), newEncryptionKeyLine)
 	if err != nil {
@@ -101,6 +93,40 @@ func loadKeys(dir string, env environment) (web.Keys, *models.Cipher, error) {
 		return keys, nil, err
 	}
 	return keys, cipher, nil
+}
+
+// parseKeys reads the session key (what session.key holds) and the
+// signing keys (what signing.pem holds).
+func parseKeys(session, signing []byte) (web.Keys, error) {
+	var keys web.Keys
+	raw, err := parseSessionKey(session)
+	if err != nil {
+		return keys, err
+	}
+	keys.SessionHash, keys.SessionBlock = raw[:64], raw[64:]
+	sk, err := parseSigningKeys(signing)
+	if err != nil {
+		return keys, err
+	}
+	keys.Signing, keys.PreviousSigning = sk.current, sk.verifying(time.Now())
+	return keys, nil
+}
+
+// parseSessionKey decodes what session.key holds.
+func parseSessionKey(b []byte) ([]byte, error) {
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
+	if err != nil || len(raw) != sessionKeyLen {
+		return nil, fmt.Errorf("session key: must be base64 of %d bytes", sessionKeyLen)
+	}
+	return raw, nil
+}
+
+// newSessionKey makes what session.key holds: base64 of sessionKeyLen
+// random bytes.
+func newSessionKey() ([]byte, error) {
+	b := make([]byte, sessionKeyLen)
+	_, err := rand.Read(b)
+	return []byte(base64.StdEncoding.EncodeToString(b) + "\n"), err
 }
 
 // secretBytes returns fromEnv when set; otherwise the file at path, which

@@ -26,6 +26,8 @@ const keysUsage = `Usage: drawbridge keys <command> [flags]
 
 Commands:
   list                show the ids of the signing and encryption keys (never the keys)
+  generate encryption print a new encryption key, "<id>:<base64>", for DRAWBRIDGE_ENCRYPTION_KEY
+                      or encryption.keys: on PostgreSQL, give every replica the same keys
   rotate signing      make a new signing key; the previous one keeps verifying
                       for 2 hours (--drop-old: not at all, when it may have leaked)
   rotate encryption   add a new encryption key and re-encrypt every stored secret
@@ -34,8 +36,9 @@ Commands:
   reencrypt           re-encrypt every stored secret with the newest configured key,
                       after adding one to DRAWBRIDGE_ENCRYPTION_KEY
 
-Drawbridge reads its keys when it starts: restart it after a rotation.
-Every command also takes --config, --data-dir and the other serve flags.
+Drawbridge reads its keys when it starts: restart it after a rotation (on
+PostgreSQL, every replica: the session and signing keys live in the database).
+Every command but generate also takes --config, --data-dir and the other serve flags.
 `
 
 // keysCommand is `drawbridge keys`.
@@ -44,11 +47,18 @@ func keysCommand(ctx context.Context, args []string, env environment, sio stdio)
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		sub, args = args[0], args[1:]
 	}
-	if sub == "rotate" && len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		sub, args = "rotate "+args[0], args[1:]
+	if (sub == "rotate" || sub == "generate") && len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		sub, args = sub+" "+args[0], args[1:]
 	}
 	switch sub {
 	case "list", "reencrypt", "rotate signing", "rotate encryption":
+	case "generate encryption":
+		fs := newFlagSet("keys "+sub, sio.err)
+		fs.Usage = func() { fmt.Fprint(fs.Output(), keysUsage) }
+		if err := parseFlags(fs, args); err != nil {
+			return err
+		}
+		return generateEncryptionKey(sio)
 	default:
 		fmt.Fprint(sio.err, keysUsage)
 		switch sub {
@@ -56,6 +66,8 @@ func keysCommand(ctx context.Context, args []string, env environment, sio stdio)
 			return errors.New("keys: a command is required")
 		case "rotate":
 			return errors.New("keys rotate: which key? signing or encryption")
+		case "generate":
+			return errors.New("keys generate: which key? encryption")
 		}
 		return fmt.Errorf("keys: unknown command %q", sub)
 	}
@@ -81,42 +93,45 @@ func keysCommand(ctx context.Context, args []string, env environment, sio stdio)
 		return err
 	}
 	if sub == "rotate signing" {
-		return rotateSigning(cfg, env, *dropOld, sio)
+		return rotateSigning(ctx, f, cfg, env, *dropOld, sio)
 	}
 	return rotateEncryption(ctx, f, cfg, env, *dropOld, sio)
 }
 
 // rotateSigning makes a new current signing key and retires the current
-// one, dropping retired keys that no longer verify.
-func rotateSigning(cfg web.Config, env environment, dropOld bool, sio stdio) error {
+// one, dropping retired keys that no longer verify: in signing.pem, or
+// on PostgreSQL in the database the replicas share.
+func rotateSigning(ctx context.Context, f configFlags, cfg web.Config, env environment, dropOld bool, sio stdio) error {
 	if env.get(envSigningKey) != "" {
 		return fmt.Errorf("keys rotate signing: the signing key comes from %s: rotate it there, then restart Drawbridge. "+
 			"Put a new key first and the current one after it, retired: add the line \"%s: <now, RFC 3339>\" and a blank line "+
 			"after its BEGIN line. It keeps verifying for %s after that time", envSigningKey, retiredAtHeader, hours(retiredKeyVerifies))
 	}
-	path, unlock, err := lockKeyFile(cfg.Server.DataDir, signingKeyFile)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	b, err := readExistingKeyFile(path, envSigningKey)
-	if err != nil {
-		return err
-	}
-	old, err := parseSigningKeys(b)
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return err
 	}
-	next, dropped := old.rotate(key, time.Now(), dropOld)
-	data, err := next.encode()
-	if err != nil {
-		return err
+	var (
+		old     signingKeys
+		dropped []retiredKey
+	)
+	rotate := func(b []byte) ([]byte, error) {
+		var err error
+		if old, err = parseSigningKeys(b); err != nil {
+			return nil, err
+		}
+		var next signingKeys
+		next, dropped = old.rotate(key, time.Now(), dropOld)
+		return next.encode()
 	}
-	if err := writeKeyFile(path, data); err != nil {
+	restart, it := "Drawbridge", "it"
+	if sharesKeys(cfg) {
+		restart, it = "every replica", "each"
+		err = rotateSharedSigningKey(ctx, f, env, sio, rotate)
+	} else {
+		err = rotateSigningKeyFile(cfg.Server.DataDir, rotate)
+	}
+	if err != nil {
 		return err
 	}
 	newID, oldID := signingKeyID(key), signingKeyID(old.current)
@@ -126,17 +141,36 @@ func rotateSigning(cfg web.Config, env environment, dropOld bool, sio stdio) err
 			older = fmt.Sprintf(" and %d older retired %s are", len(dropped), plural(len(dropped), "key", "keys"))
 		}
 		fmt.Fprintf(sio.out, "Rotated the signing key: new key id %s. The previous key (id %s)%s dropped.\n"+
-			"Restart Drawbridge now: until then it signs and verifies with the previous key; from then on, tokens the dropped keys signed are refused.\n",
-			newID, oldID, older)
+			"Restart %s now: until then %s signs and verifies with the previous key; from then on, tokens the dropped keys signed are refused.\n",
+			newID, oldID, older, restart, it)
 		return nil
 	}
 	fmt.Fprintf(sio.out, "Rotated the signing key: new key id %s, the previous key (id %s) keeps verifying for %s.\n"+
-		"Restart Drawbridge to sign with the new key, within the hour: tokens the previous key signs until then must expire before it stops verifying.\n",
-		newID, oldID, hours(retiredKeyVerifies))
+		"Restart %s to sign with the new key, within the hour: tokens the previous key signs until then must expire before it stops verifying.\n",
+		newID, oldID, hours(retiredKeyVerifies), restart)
 	if len(dropped) > 0 {
 		fmt.Fprintf(sio.out, "Dropped %d %s retired more than %s ago.\n", len(dropped), plural(len(dropped), "key", "keys"), hours(retiredKeyVerifies))
 	}
 	return nil
+}
+
+// rotateSigningKeyFile replaces signing.pem in the data directory dir
+// with what rotate makes of it, under the directory's key lock.
+func rotateSigningKeyFile(dir string, rotate func([]byte) ([]byte, error)) error {
+	path, unlock, err := lockKeyFile(dir, signingKeyFile)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	b, err := readExistingKeyFile(path, envSigningKey)
+	if err != nil {
+		return err
+	}
+	data, err := rotate(b)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return writeKeyFile(path, data)
 }
 
 // rotate returns ks with next as the current key and the current one
@@ -230,6 +264,10 @@ func rotateEncryption(ctx context.Context, f configFlags, cfg web.Config, env en
 	}
 	fmt.Fprintf(sio.out, "Added the encryption key %s and re-encrypted %d stored %s with it.\n", added.ID, n, plural(n, "secret", "secrets"))
 	fmt.Fprintln(sio.out, "Restart Drawbridge now: until it restarts it cannot read secrets sealed with the new key.")
+	if sharesKeys(cfg) {
+		fmt.Fprintf(sio.out, "Every replica needs the new key: add it (the last line of %s) to each one's %s or %s before it restarts; "+
+			"one without it refuses to start.\n", path, encryptionKeyFile, envEncryptionKey)
+	}
 	if !dropOld {
 		fmt.Fprintf(sio.out, "Once every Drawbridge that uses this database runs with the new key, remove the older %s (%s) from %s.\n",
 			plural(len(older), "key", "keys"), keyIDs(older), path)
@@ -321,8 +359,16 @@ func listKeys(ctx context.Context, f configFlags, env environment, sio stdio) er
 	defer be.Close()
 	dir := be.cfg.Server.DataDir
 
-	signing, from, err := keySource(env, envSigningKey, filepath.Join(dir, signingKeyFile))
-	if err != nil {
+	var (
+		signing []byte
+		from    string
+	)
+	if sharesKeys(be.cfg) && env.get(envSigningKey) == "" {
+		from = "the database"
+		if signing, err = be.store.SharedKey(ctx, sharedSigningKey, nil); err != nil {
+			return encryptionKeysError(err)
+		}
+	} else if signing, from, err = keySource(env, envSigningKey, filepath.Join(dir, signingKeyFile)); err != nil {
 		return err
 	}
 	ks, err := parseSigningKeys(signing)

@@ -38,7 +38,7 @@ Usage:
   drawbridge apply -f FILE       create or update the routes, policies and apps FILE defines
                                  (--dry-run: only show the plan; --prune: delete what FILE omits)
   drawbridge export [-o FILE]    write the routes, policies and apps as a file apply reads
-  drawbridge keys <command>      manage keys: list, rotate signing, rotate encryption, reencrypt
+  drawbridge keys <command>      manage keys: list, generate encryption, rotate signing, rotate encryption, reencrypt
   drawbridge service-account <command>
                                  manage tokens for CI jobs and agents: create, list, revoke, rotate
   drawbridge audit verify        check the audit log's hash chains

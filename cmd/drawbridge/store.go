@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -37,7 +38,15 @@ func openBackend(ctx context.Context, f configFlags, env environment, stderr io.
 	if err := prepareDataDir(cfg.Server.DataDir); err != nil {
 		return nil, err
 	}
-	keys, cipher, err := loadKeys(cfg.Server.DataDir, env)
+	var (
+		keys   web.Keys
+		cipher *models.Cipher
+	)
+	if sharesKeys(cfg) {
+		cipher, err = replicaCipher(cfg.Server.DataDir, env)
+	} else {
+		keys, cipher, err = loadKeys(cfg.Server.DataDir, env)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -53,7 +62,18 @@ func openBackend(ctx context.Context, f configFlags, env environment, stderr io.
 	}
 	store, err := models.Open(ctx, web.StoreOptions(cfg, models.Options{Driver: cfg.Database.Driver, DSN: dsn, Cipher: cipher, Logger: logger}))
 	if err != nil {
+		if errors.Is(err, models.ErrEncryptionKeys) {
+			return nil, encryptionKeysError(err)
+		}
 		return nil, fmt.Errorf("open database: %w", err)
+	}
+	if sharesKeys(cfg) {
+		// Once the store has checked the encryption keys (in Open): the
+		// session and signing keys are sealed with them.
+		if keys, err = sharedKeys(ctx, store, env); err != nil {
+			store.Close()
+			return nil, err
+		}
 	}
 	return &backend{cfg: cfg, keys: keys, store: store, logger: logger}, nil
 }
