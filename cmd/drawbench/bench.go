@@ -37,8 +37,8 @@ type bench struct {
 }
 
 // runBench runs the benchmark and prints its report.
-func runBench(ctx context.Context, args []string, _ func(string) string, stdout, stderr io.Writer) error {
-	cfg, err := parseConfig(args, stderr)
+func runBench(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := parseConfig(args, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}
@@ -110,6 +110,11 @@ func (b *bench) run(ctx context.Context) error {
 	if b.cfg.runs(phaseReload) {
 		if err := b.runReloads(ctx, targets); err != nil {
 			return err
+		}
+	}
+	if b.cfg.runs(phaseReplicas) {
+		if err := b.runReplicas(ctx); err != nil {
+			return fmt.Errorf("replicas: %w", err)
 		}
 	}
 	return nil

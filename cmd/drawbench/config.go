@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/drawbridge/drawbridge/models/pgtest"
 )
 
 // Phases of the benchmark, which --only selects.
@@ -17,9 +19,19 @@ const (
 	phaseList   = "list"   // tools/list of many tools, filtered
 	phaseStream = "stream" // memory of idle streams
 	phaseReload = "reload" // how soon policy changes are obeyed
+	// phaseReplicas: tools/call through one, two and three gateways on
+	// PostgreSQL, and how soon each obeys a change made elsewhere.
+	phaseReplicas = "replicas"
 )
 
-var allPhases = []string{phaseCall, phaseList, phaseStream, phaseReload}
+// allPhases are every phase. The default is all of them, but replicas
+// only where PostgreSQL is to be had (see defaultPhases).
+var allPhases = []string{phaseCall, phaseList, phaseStream, phaseReload, phaseReplicas}
+
+// postgresEnv, like -postgres, names a PostgreSQL server (an admin DSN)
+// for the replicas phase: the tests' variable, so that one setting serves
+// both.
+const postgresEnv = pgtest.EnvServer
 
 // Config is the benchmark's, from its flags.
 type Config struct {
@@ -37,10 +49,16 @@ type Config struct {
 	ProfileDir  string // CPU profiles of the gateways go here
 	Nginx       string // nginx's path; "" looks on PATH, "off" skips it
 	Verbose     bool
+	// Postgres is an admin DSN for the replicas phase to create its
+	// database with; "" starts a throwaway cluster.
+	Postgres string
+	// ReplicaConcurrency is the replicas phase's tools/call concurrency.
+	ReplicaConcurrency int
 }
 
-// parseConfig reads the benchmark's flags.
-func parseConfig(args []string, stderr io.Writer) (Config, error) {
+// parseConfig reads the benchmark's flags; getenv supplies the defaults
+// that come from the environment.
+func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
 	var (
 		c                     Config
 		conc, methods, phases string
@@ -60,7 +78,11 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 	fs.DurationVar(&c.Settle, "settle", time.Second, "wait before each memory reading of the stream test")
 	fs.StringVar(&methods, "stream-methods", "GET,POST", "how streams are opened: GET (a listening stream), POST (a call answered by a stream)")
 	fs.IntVar(&c.Reloads, "reloads", 100, "policy changes measured, in this process and in another")
-	fs.StringVar(&phases, "only", strings.Join(allPhases, ","), "phases to run: "+strings.Join(allPhases, ", "))
+	fs.StringVar(&phases, "only", "", "phases to run, of "+strings.Join(allPhases, ", ")+
+		" (default: all, the replicas phase only where PostgreSQL is installed or -postgres names a server)")
+	fs.StringVar(&c.Postgres, "postgres", "", "admin DSN of a PostgreSQL server for the replicas phase to create a database on (default $"+
+		postgresEnv+"; with neither, it starts a throwaway cluster from the PostgreSQL installed here)")
+	fs.IntVar(&c.ReplicaConcurrency, "replica-concurrency", 32, "concurrent clients for tools/call in the replicas phase")
 	fs.StringVar(&c.Out, "out", "", "also write the report to this file")
 	fs.StringVar(&c.ProfileDir, "profile", "", "write each gateway's CPU profile to this directory (go tool pprof)")
 	fs.StringVar(&c.Nginx, "nginx", "", `nginx binary; "" looks on PATH, "off" skips nginx`)
@@ -81,7 +103,14 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 		c.Concurrency = append(c.Concurrency, n)
 	}
 	c.Methods = splitList(strings.ToUpper(methods))
+	if c.Postgres == "" {
+		// Not the flag's default: -h would print it, password and all.
+		c.Postgres = getenv(postgresEnv)
+	}
 	c.Phases = splitList(phases)
+	if phases == "" {
+		c.Phases = defaultPhases(c.Postgres != "" || pgtest.Installed())
+	}
 	return c, errors.Join(append(errs, c.Validate())...)
 }
 
@@ -114,6 +143,9 @@ func (c Config) Validate() error {
 	if c.Reloads < 1 {
 		errs = append(errs, errors.New("--reloads must be at least 1"))
 	}
+	if c.ReplicaConcurrency < 1 {
+		errs = append(errs, errors.New("--replica-concurrency must be at least 1"))
+	}
 	for _, p := range c.Phases {
 		if !slices.Contains(allPhases, p) {
 			errs = append(errs, fmt.Errorf("--only: unknown phase %q (have %s)", p, strings.Join(allPhases, ", ")))
@@ -126,6 +158,14 @@ func (c Config) Validate() error {
 }
 
 func (c Config) runs(phase string) bool { return slices.Contains(c.Phases, phase) }
+
+// defaultPhases is every phase, but replicas only with PostgreSQL.
+func defaultPhases(postgres bool) []string {
+	if postgres {
+		return slices.Clone(allPhases)
+	}
+	return slices.DeleteFunc(slices.Clone(allPhases), func(p string) bool { return p == phaseReplicas })
+}
 
 func splitList(s string) []string {
 	var out []string

@@ -8,12 +8,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/drawbridge/drawbridge/models/pgtest"
 )
 
 // TestMain lets the test binary be the benchmark's children too: the
 // benchmark re-executes itself, which under go test is this binary.
 func TestMain(m *testing.M) {
-	if len(os.Args) > 1 && slices.Contains([]string{"upstream", "plainproxy", "gateway"}, os.Args[1]) {
+	if len(os.Args) > 1 && slices.Contains([]string{"upstream", "plainproxy", "gateway", "balancer"}, os.Args[1]) {
 		main()
 		os.Exit(0)
 	}
@@ -31,7 +33,7 @@ func TestBenchmarkEndToEnd(t *testing.T) {
 	defer cancel()
 	var stdout, stderr bytes.Buffer
 	args := []string{"drawbench", "-duration", "200ms", "-rounds", "2", "-warmup", "0", "-concurrency", "1,4",
-		"-tools", "20", "-streams", "20", "-settle", "50ms", "-reloads", "2", "-nginx", "off"}
+		"-tools", "20", "-streams", "20", "-settle", "50ms", "-reloads", "2", "-nginx", "off", "-only", "call,list,stream,reload"}
 	if err := run(ctx, args, os.Getenv, &stdout, &stderr); err != nil {
 		t.Fatalf("run: %v\n%s", err, stderr.String())
 	}
@@ -54,6 +56,37 @@ func TestBenchmarkEndToEnd(t *testing.T) {
 	}
 }
 
+// TestReplicasPhase runs the replicas phase briefly, for real, on a
+// cluster of its own that -postgres names: a row for each target, the
+// ratios to the SQLite one, and a reload row for each replica.
+func TestReplicasPhase(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes and a PostgreSQL cluster, and sends load for several seconds")
+	}
+	cluster := pgtest.NewCluster(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	args := []string{"drawbench", "-only", "replicas", "-postgres", cluster.AdminDSN(), "-duration", "200ms", "-rounds", "2",
+		"-warmup", "0", "-replica-concurrency", "4", "-reloads", "4"}
+	if err := run(ctx, args, os.Getenv, &stdout, &stderr); err != nil {
+		t.Fatalf("run: %v\n%s", err, stderr.String())
+	}
+	report := stdout.String()
+	for _, want := range []string{
+		"## Replicas on PostgreSQL",
+		"| " + nameSQLiteOne + " | ",
+		"| " + namePostgres(1) + " | ",
+		"| " + namePostgres(3) + " | ",
+		"| another process, as PostgreSQL replica 3 of 3 sees it",
+		"policy change made in another process, as PostgreSQL replica 1 of 3 sees it",
+	} {
+		if !strings.Contains(report, want) {
+			t.Errorf("the report lacks %q:\n%s", want, report)
+		}
+	}
+}
+
 func TestParseStat(t *testing.T) {
 	// The command name may hold spaces and parentheses.
 	line := []byte("4242 (my (odd) name) S 1 4242 4242 0 -1 4194560 1000 0 0 0 250 37 0 0 20 0 9 0 1234 1000000 3072 18446744073709551615")
@@ -61,8 +94,8 @@ func TestParseStat(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.pgrp != 4242 || st.ticks != 287 || st.rssPages != 3072 {
-		t.Errorf("parseStat = %+v, want pgrp 4242, ticks 287, rss 3072 pages", st)
+	if st.ppid != 1 || st.pgrp != 4242 || st.ticks != 287 || st.rssPages != 3072 {
+		t.Errorf("parseStat = %+v, want ppid 1, pgrp 4242, ticks 287, rss 3072 pages", st)
 	}
 	if _, err := parseStat([]byte("4242 (short) S 1")); err == nil {
 		t.Error("a truncated stat line was read")
@@ -122,7 +155,8 @@ func TestRatiosPairRounds(t *testing.T) {
 }
 
 func TestConfigReportsEveryProblem(t *testing.T) {
-	_, err := parseConfig([]string{"-rounds", "0", "-concurrency", "1,x", "-tools", "7", "-only", "call,nap"}, &bytes.Buffer{})
+	noEnv := func(string) string { return "" }
+	_, err := parseConfig([]string{"-rounds", "0", "-concurrency", "1,x", "-tools", "7", "-only", "call,nap"}, noEnv, &bytes.Buffer{})
 	if err == nil {
 		t.Fatal("a bad configuration was accepted")
 	}
@@ -131,12 +165,25 @@ func TestConfigReportsEveryProblem(t *testing.T) {
 			t.Errorf("error %q does not mention %s", err, want)
 		}
 	}
-	c, err := parseConfig(nil, &bytes.Buffer{})
+	c, err := parseConfig(nil, noEnv, &bytes.Buffer{})
 	if err != nil {
 		t.Fatalf("defaults: %v", err)
 	}
-	if !slices.Equal(c.Concurrency, []int{1, 32}) || len(c.Phases) != len(allPhases) {
+	if !slices.Equal(c.Concurrency, []int{1, 32}) || !slices.Equal(c.Phases, defaultPhases(pgtest.Installed())) {
 		t.Errorf("defaults: %+v", c)
+	}
+	// A server named in the environment brings the replicas phase in.
+	c, err = parseConfig(nil, func(k string) string {
+		if k == postgresEnv {
+			return "postgres://db/postgres"
+		}
+		return ""
+	}, &bytes.Buffer{})
+	if err != nil || c.Postgres != "postgres://db/postgres" || !c.runs(phaseReplicas) {
+		t.Errorf("with $%s: %+v, %v", postgresEnv, c, err)
+	}
+	if slices.Contains(defaultPhases(false), phaseReplicas) || !slices.Contains(defaultPhases(true), phaseReplicas) {
+		t.Errorf("default phases: %v without PostgreSQL, %v with", defaultPhases(false), defaultPhases(true))
 	}
 }
 

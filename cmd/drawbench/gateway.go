@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/x509"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -9,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -28,16 +32,26 @@ const assertionTTL = 5 * time.Minute
 // the same database to change the policy as another process would.
 const cipherKeyEnv = "DRAWBENCH_CIPHER_KEY"
 
+// signingKeyEnv passes a signing key from the parent (base64 of PKCS#8
+// DER), so that replicas on one database take each other's tokens; a
+// gateway without it makes its own.
+const signingKeyEnv = "DRAWBENCH_SIGNING_KEY"
+
 // runGateway is Drawbridge's engine, wired as `drawbridge serve` wires it,
-// over a fresh SQLite store holding one user, one five-rule policy and
-// three mcp_server routes to the upstream.
+// over a fresh SQLite store (or a PostgreSQL database) holding one user,
+// one five-rule policy and three mcp_server routes to the upstream; with
+// --join, over a database another gateway seeded, as its replica.
 // It prints the routes' URLs and access tokens for the parent, or, with
 // --reload-test, measures how soon it obeys policy changes made in this
 // process and prints that instead.
 func runGateway(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("gateway", flag.ContinueOnError)
 	to := fs.String("to", "", "the upstream's base URL, http://host:port")
-	dir := fs.String("dir", "", "directory for the SQLite file (required)")
+	dir := fs.String("dir", "", "directory for the SQLite file (required with sqlite)")
+	driver := fs.String("database", "sqlite", "the store: sqlite (in --dir) or postgres (at --dsn)")
+	dsn := fs.String("dsn", "", "the PostgreSQL database, with --database postgres")
+	join := fs.Bool("join", false, "the database is seeded already, by another gateway: join it as a replica")
+	publicPort := fs.String("public-port", "", "the port the routes' hosts name, where clients reach the gateway; default the one it listens on")
 	auditOn := fs.String("audit", "off", "durable audit: on or off")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the serving to this file")
 	memProfile := fs.String("memprofile", "", "write an allocation profile to this file when stopping")
@@ -49,8 +63,12 @@ func runGateway(ctx context.Context, args []string, getenv func(string) string, 
 	switch {
 	case err != nil || upstream.Host == "":
 		return errors.New("gateway: --to must be an absolute URL")
-	case *dir == "":
-		return errors.New("gateway: --dir is required")
+	case *driver != "sqlite" && *driver != "postgres":
+		return fmt.Errorf("gateway: --database is sqlite or postgres, not %q", *driver)
+	case *driver == "sqlite" && *dir == "":
+		return errors.New("gateway: --dir is required with sqlite")
+	case *driver == "postgres" && *dsn == "":
+		return errors.New("gateway: --dsn is required with postgres")
 	case *auditOn != "on" && *auditOn != "off":
 		return fmt.Errorf("gateway: --audit is on or off, not %q", *auditOn)
 	}
@@ -58,8 +76,11 @@ func runGateway(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return err
 	}
-	dbPath := filepath.Join(*dir, "drawbridge.sqlite")
-	store, err := models.Open(ctx, models.Options{Driver: "sqlite", DSN: dbPath, Cipher: cipher, ValidatePolicy: validatePolicy})
+	dbPath := *dsn
+	if *driver == "sqlite" {
+		dbPath = filepath.Join(*dir, "drawbridge.sqlite")
+	}
+	store, err := models.Open(ctx, models.Options{Driver: *driver, DSN: dbPath, Cipher: cipher, ValidatePolicy: validatePolicy})
 	if err != nil {
 		return err
 	}
@@ -69,11 +90,19 @@ func runGateway(ctx context.Context, args []string, getenv func(string) string, 
 		return err
 	}
 	defer ln.Close()
-	keys, err := newKeySet()
+	keys, err := gatewayKeySet(getenv(signingKeyEnv))
 	if err != nil {
 		return err
 	}
-	seed, err := seedGateway(ctx, store, keys, upstream.String(), ln.Addr().String())
+	if *publicPort == "" {
+		_, *publicPort, _ = net.SplitHostPort(ln.Addr().String())
+	}
+	var seed *seeded
+	if *join {
+		seed, err = joinGateway(ctx, store, keys)
+	} else {
+		seed, err = seedGateway(ctx, store, keys, upstream.String(), *publicPort)
+	}
 	if err != nil {
 		return err
 	}
@@ -105,9 +134,12 @@ func runGateway(ctx context.Context, args []string, getenv func(string) string, 
 	}
 	store.OnChange(engine.Changed)
 	ctx, cancel := context.WithCancel(ctx)
-	ran := make(chan struct{})
-	go func() { engine.Run(ctx); close(ran) }()
-	defer func() { cancel(); <-ran }() // before the store closes
+	ran := make(chan struct{}, 2)
+	go func() { engine.Run(ctx); ran <- struct{}{} }()
+	// As web.Server.Run: on PostgreSQL, changes other replicas commit are
+	// announced; on SQLite this returns at once, and the poll is all.
+	go func() { store.WatchConfig(ctx, logger, engine.Changed); ran <- struct{}{} }()
+	defer func() { cancel(); <-ran; <-ran }() // before the store closes
 
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -164,6 +196,27 @@ func writeAllocs(path string, stderr io.Writer) {
 // reloadReport is what a --reload-test gateway prints.
 type reloadReport struct {
 	Latencies []time.Duration `json:"latencies_ns"`
+}
+
+// gatewayKeySet is the key set tokens are signed and verified with: the
+// one the parent passed in encoded (base64 of PKCS#8 DER), or a new one.
+func gatewayKeySet(encoded string) (*token.KeySet, error) {
+	if encoded == "" {
+		return newKeySet()
+	}
+	der, err := base64.StdEncoding.DecodeString(encoded)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: %s: %w", signingKeyEnv, err)
+	}
+	key, err := x509.ParsePKCS8PrivateKey(der)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: %s: %w", signingKeyEnv, err)
+	}
+	ec, ok := key.(*ecdsa.PrivateKey)
+	if !ok {
+		return nil, fmt.Errorf("gateway: %s: a %T, want ECDSA P-256", signingKeyEnv, key)
+	}
+	return token.NewKeySet(ec)
 }
 
 // benchCipher is the store's cipher, from the key the parent chose.

@@ -18,6 +18,9 @@ type target struct {
 	name  string
 	addr  string // where every connection goes
 	proxy *child // the proxy's process; nil for the upstream itself
+	// behind are processes behind the proxy whose CPU is the target's
+	// too: the gateways behind a balancer.
+	behind []*child
 	// filtered is true for the gateway, whose tools/list answers lose the
 	// tools the policy denies.
 	filtered bool
@@ -46,6 +49,8 @@ type roundResult struct {
 	// CPU time used during the round by the proxy, the upstream and this
 	// process, which is the load generator.
 	proxyCPU, upstreamCPU, loadCPU time.Duration
+	// dbCPU is the database server's, when it runs here (PostgreSQL).
+	dbCPU time.Duration
 	// otherCPU is what other processes used (other people's work), and
 	// steal the time the hypervisor ran other machines instead: noise.
 	otherCPU, steal time.Duration
@@ -150,6 +155,7 @@ func runRound(ctx context.Context, t *target, w *workload, m meter, conc int, du
 		requests: len(all), elapsed: elapsed,
 		p50: percentile(all, 0.50), p99: percentile(all, 0.99),
 		proxyCPU: after.proxy - before.proxy, upstreamCPU: after.upstream - before.upstream, loadCPU: after.load - before.load,
+		dbCPU:    foreignDelta(before.db, after.db),
 		otherCPU: foreignDelta(before.foreign, after.foreign),
 		steal:    after.steal - before.steal,
 	}, nil
@@ -159,22 +165,28 @@ func runRound(ctx context.Context, t *target, w *workload, m meter, conc int, du
 type meter struct {
 	upstream *child
 	kids     *children // every process the benchmark started
+	// dbServer is the PID of a database server running here, whose
+	// processes are its children (PostgreSQL's postmaster); 0: none.
+	dbServer int
 }
 
 // cpuSnapshot is the CPU time used so far by each party to a round.
 type cpuSnapshot struct {
 	proxy, upstream, load, steal time.Duration
-	foreign                      map[int]time.Duration
+	foreign, db                  map[int]time.Duration // by PID
 }
 
 func (m meter) snapshot(t *target) (cpuSnapshot, error) {
 	var s cpuSnapshot
-	if t.proxy != nil {
-		u, err := t.proxy.usage()
+	for _, c := range append([]*child{t.proxy}, t.behind...) {
+		if c == nil {
+			continue
+		}
+		u, err := c.usage()
 		if err != nil {
 			return s, fmt.Errorf("%s: %w", t.name, err)
 		}
-		s.proxy = u.cpu
+		s.proxy += u.cpu
 	}
 	u, err := m.upstream.usage()
 	if err != nil {
@@ -183,6 +195,12 @@ func (m meter) snapshot(t *target) (cpuSnapshot, error) {
 	s.upstream = u.cpu
 	s.load = selfCPU()
 	s.foreign, s.steal = foreignCPU(m.kids.groups()), stealTime()
+	if m.dbServer != 0 {
+		s.db = treeCPU(m.dbServer)
+		for pid := range s.db {
+			delete(s.foreign, pid) // the database's is counted apart
+		}
+	}
 	return s, nil
 }
 

@@ -7,10 +7,13 @@
 // access-token authentication and a five-rule policy. It then alternates
 // between them over several rounds and prints, as a Markdown table, the
 // medians of each and the ratios between them measured in the same run.
+// Where PostgreSQL is installed (or -postgres names a server), it also
+// runs one, two and three gateways on one PostgreSQL database behind a
+// round-robin balancer, against one on SQLite behind the same.
 //
 // The same binary is every one of those processes: run without a
-// subcommand it is the benchmark; the subcommands upstream, plainproxy and
-// gateway are the processes it starts.
+// subcommand it is the benchmark; the subcommands upstream, plainproxy,
+// gateway and balancer are the processes it starts.
 package main
 
 import (
@@ -41,6 +44,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return runPlainProxy(ctx, args[2:], stdout, stderr)
 		case "gateway":
 			return runGateway(ctx, args[2:], getenv, stdout, stderr)
+		case "balancer":
+			return runBalancer(ctx, args[2:], stdout, stderr)
 		}
 	}
 	return runBench(ctx, args[1:], getenv, stdout, stderr)

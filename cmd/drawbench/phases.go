@@ -10,20 +10,30 @@ import (
 	"github.com/drawbridge/drawbridge/proxy"
 )
 
-// runSeries measures w at conc on every target: a warm-up each, then
+// runSeries measures w at conc on every target, for the report's main
+// table.
+func (b *bench) runSeries(ctx context.Context, targets []*target, w *workload, conc int) error {
+	s, err := b.measureSeries(ctx, targets, w, conc, meter{upstream: b.upstream, kids: &b.kids})
+	if err != nil {
+		return err
+	}
+	b.report.series = append(b.report.series, s)
+	return nil
+}
+
+// measureSeries measures w at conc on every target: a warm-up each, then
 // rounds in which the targets take turns, each round starting one target
 // further along, so that no target always runs first or last.
-func (b *bench) runSeries(ctx context.Context, targets []*target, w *workload, conc int) error {
+func (b *bench) measureSeries(ctx context.Context, targets []*target, w *workload, conc int, m meter) (*series, error) {
 	b.progress("%s at concurrency %d: %d rounds of %s on %d targets", w.name, conc, b.cfg.Rounds, b.cfg.Duration, len(targets))
 	s := &series{workload: w.name, conc: conc, targets: targets, rounds: map[string][]roundResult{}}
-	m := meter{upstream: b.upstream, kids: &b.kids}
 	for _, t := range targets {
 		if err := prime(ctx, t, w); err != nil {
-			return err
+			return nil, err
 		}
 		if b.cfg.Warmup > 0 {
 			if _, err := runRound(ctx, t, w, m, conc, b.cfg.Warmup); err != nil {
-				return fmt.Errorf("warm-up: %w", err)
+				return nil, fmt.Errorf("warm-up: %w", err)
 			}
 		}
 	}
@@ -40,7 +50,7 @@ func (b *bench) runSeries(ctx context.Context, targets []*target, w *workload, c
 			t := targets[(r+i)%len(targets)]
 			res, err := runRound(ctx, t, w, m, conc, b.cfg.Duration)
 			if err != nil {
-				return fmt.Errorf("round %d: %w", r+1, err)
+				return nil, fmt.Errorf("round %d: %w", r+1, err)
 			}
 			s.rounds[t.name] = append(s.rounds[t.name], res)
 			if b.cfg.Verbose {
@@ -50,8 +60,7 @@ func (b *bench) runSeries(ctx context.Context, targets []*target, w *workload, c
 			}
 		}
 	}
-	b.report.series = append(b.report.series, s)
-	return nil
+	return s, nil
 }
 
 // runStreams measures idle streams' memory on fresh proxies, one per

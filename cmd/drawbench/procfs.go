@@ -59,9 +59,9 @@ func selfCPU() time.Duration {
 }
 
 type procStat struct {
-	pgrp     int
-	ticks    int64 // utime + stime
-	rssPages int64
+	ppid, pgrp int
+	ticks      int64 // utime + stime
+	rssPages   int64
 }
 
 // parseStat reads /proc/PID/stat (proc(5)). The command name, field 2,
@@ -78,16 +78,41 @@ func parseStat(b []byte) (procStat, error) {
 		}
 		return strconv.ParseInt(string(f[n-3]), 10, 64)
 	}
+	ppid, err0 := field(4)
 	pgrp, err1 := field(5)
 	utime, err2 := field(14)
 	stime, err3 := field(15)
 	rss, err4 := field(24)
-	for _, err := range []error{err1, err2, err3, err4} {
+	for _, err := range []error{err0, err1, err2, err3, err4} {
 		if err != nil {
 			return procStat{}, err
 		}
 	}
-	return procStat{pgrp: int(pgrp), ticks: utime + stime, rssPages: rss}, nil
+	return procStat{ppid: int(ppid), pgrp: int(pgrp), ticks: utime + stime, rssPages: rss}, nil
+}
+
+// treeCPU is, by PID, the CPU time used so far by process root and its
+// children (not theirs: a PostgreSQL server's processes are all the
+// postmaster's own).
+func treeCPU(root int) map[int]time.Duration {
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	out := map[int]time.Duration{}
+	for _, path := range stats {
+		pid, err := strconv.Atoi(filepath.Base(filepath.Dir(path)))
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			continue
+		}
+		st, err := parseStat(b)
+		if err != nil || pid != root && st.ppid != root {
+			continue
+		}
+		out[pid] = time.Duration(st.ticks) * clockTick
+	}
+	return out
 }
 
 // foreignCPU is, by PID, the CPU time used so far by every process

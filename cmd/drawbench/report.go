@@ -16,8 +16,10 @@ type report struct {
 	series  []*series
 	streams []streamRow
 	reloads []reloadRow
-	skipped []string
-	notes   []string
+	// replicas is the replicas phase's throughput; nil when it did not run.
+	replicas *replicaResult
+	skipped  []string
+	notes    []string
 }
 
 // series is one workload at one concurrency: every target, every round.
@@ -201,6 +203,9 @@ func (r *report) markdown() string {
 			slices.Sort(lat)
 			p("| %s | %d | %.1f | %.1f | %.1f |\n", rl.where, len(lat), millis(percentile(lat, 0.5)), millis(percentile(lat, 0.99)), millis(lat[len(lat)-1]))
 		}
+	}
+	if r.replicas != nil {
+		r.replicas.markdown(&b)
 	}
 	p("\n## Targets\n\n")
 	for _, c := range r.checks() {

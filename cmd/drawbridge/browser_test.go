@@ -289,10 +289,13 @@ func (p *pageProblems) list() []string {
 // instance is one running drawbridge process.
 type instance struct {
 	URL      string // console URL, http://127.0.0.1:PORT, no trailing slash
+	Addr     string // where it listens, 127.0.0.1:PORT: URL's host unless a balancer is in front
 	DataDir  string
-	Email    string // the first admin, from the banner
+	Email    string // the first admin, from the banner; "" when the database had users already
 	Password string
+	Pid      int
 
+	env    []string // added to the environment of the process and of cli
 	stderr *lockedBuffer
 	// kill stops the process at once with SIGKILL and waits for it.
 	kill func()
@@ -303,40 +306,77 @@ type instance struct {
 // ends. extraArgs go after the serve flags (e.g. "--demo").
 func startDrawbridge(t *testing.T, extraArgs ...string) *instance {
 	t.Helper()
-	bin := harness.drawbridgeBinary(t)
-	dataDir := filepath.Join(t.TempDir(), "data")
-	if err := os.Mkdir(dataDir, 0o700); err != nil {
+	return startDrawbridgeWith(t, serveOptions{Args: extraArgs})
+}
+
+// serveOptions change what startDrawbridgeWith runs; the zero value runs
+// what startDrawbridge does.
+type serveOptions struct {
+	// ConsoleURL is the public URL, when it is not the process's own
+	// address: a load balancer's, in front of several replicas.
+	ConsoleURL string
+	// Env is added to the environment of the process, and of the CLI
+	// commands run against it (instance.cli): DRAWBRIDGE_DATABASE_DSN and
+	// the like.
+	Env []string
+	// Args go after the serve flags (e.g. "--demo").
+	Args []string
+}
+
+// startDrawbridgeWith is startDrawbridge with options.
+func startDrawbridgeWith(t *testing.T, opts serveOptions) *instance {
+	t.Helper()
+	harness.drawbridgeBinary(t) // a build failure fails t here
+	inst, err := launchDrawbridge(t, opts)
+	if err != nil {
 		t.Fatal(err)
+	}
+	return inst
+}
+
+// launchDrawbridge is startDrawbridgeWith returning its error instead of
+// failing t, so that several processes may start side by side, from
+// goroutines of their own. The binary must have been built already.
+func launchDrawbridge(t *testing.T, opts serveOptions) (*instance, error) {
+	bin := harness.binary
+	if bin == "" {
+		return nil, errors.New("launchDrawbridge: the binary is not built; call harness.drawbridgeBinary first")
+	}
+	dataDir, err := os.MkdirTemp(t.TempDir(), "data-")
+	if err != nil {
+		return nil, err
 	}
 	// A free port can be taken between the probe and the listen; try again
 	// then rather than fail.
 	var lastErr error
 	for range 3 {
-		inst, err := tryStart(t, bin, dataDir, extraArgs)
+		inst, err := tryStart(t, bin, dataDir, opts)
 		if err == nil {
-			return inst
+			return inst, nil
 		}
 		lastErr = err
 		if !strings.Contains(err.Error(), "address already in use") {
 			break
 		}
 	}
-	t.Fatal(lastErr)
-	return nil
+	return nil, lastErr
 }
 
-func tryStart(t *testing.T, bin, dataDir string, extraArgs []string) (*instance, error) {
+func tryStart(t *testing.T, bin, dataDir string, opts serveOptions) (*instance, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
 	addr := "127.0.0.1:" + port
-	inst := &instance{URL: "http://" + addr, DataDir: dataDir, stderr: &lockedBuffer{}}
+	inst := &instance{URL: "http://" + addr, Addr: addr, DataDir: dataDir, env: opts.Env, stderr: &lockedBuffer{}}
+	if opts.ConsoleURL != "" {
+		inst.URL = opts.ConsoleURL
+	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), processTimeout)
-	args := append([]string{"serve", "--data-dir", dataDir, "--address", addr, "--console-url", inst.URL}, extraArgs...)
+	args := append([]string{"serve", "--data-dir", dataDir, "--address", addr, "--console-url", inst.URL}, opts.Args...)
 	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Env = childEnv()
+	cmd.Env = append(childEnv(), opts.Env...)
 	cmd.Stderr = inst.stderr
 	// Stop gracefully when the test ends, as Ctrl+C would; the context's
 	// deadline kills it if it hangs.
@@ -351,6 +391,7 @@ func tryStart(t *testing.T, bin, dataDir string, extraArgs []string) (*instance,
 		cancel()
 		return nil, err
 	}
+	inst.Pid = cmd.Process.Pid
 
 	var waitErr error
 	exited := make(chan struct{})
@@ -487,7 +528,7 @@ func (inst *instance) cli(t *testing.T, stdin string, args ...string) string {
 	}
 	full := append(append(append([]string{}, args[:i]...), "--data-dir", inst.DataDir), args[i:]...)
 	cmd := exec.CommandContext(ctx, harness.drawbridgeBinary(t), full...)
-	cmd.Env = childEnv()
+	cmd.Env = append(childEnv(), inst.env...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

@@ -174,6 +174,13 @@ func auditedTexts(t *testing.T, path string) map[string]bool {
 		t.Fatal(err)
 	}
 	defer db.Close()
+	return auditedTextsIn(t, db)
+}
+
+// auditedTextsIn is auditedTexts for a database already open: SQLite's,
+// or the PostgreSQL database replicas share.
+func auditedTextsIn(t *testing.T, db *sql.DB) map[string]bool {
+	t.Helper()
 	rows, err := db.Query(`SELECT arguments FROM audit_events WHERE tool = 'echo'`)
 	if err != nil {
 		t.Fatal(err)

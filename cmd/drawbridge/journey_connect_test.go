@@ -275,6 +275,26 @@ func connectAtProvider(t *testing.T, ctx context.Context, consoleURL string, pro
 // first.
 func drawbridgeToken(t *testing.T, tab context.Context, client *http.Client, routeURL string) string {
 	t.Helper()
+	return drawbridgeTokenWith(t, tab, client, routeURL, tokenFlow{})
+}
+
+// tokenFlow changes what drawbridgeTokenWith expects on the way; the
+// zero value is drawbridgeToken's.
+type tokenFlow struct {
+	// RouteName is the route the consent page names; "" is Octo.
+	RouteName string
+	// SignIn, when set, is called on the sign-in page the authorization
+	// URL leads to, and must leave the tab signed in, back on the
+	// authorization request; unset, the tab is signed in already.
+	SignIn func()
+}
+
+// drawbridgeTokenWith is drawbridgeToken with a flow of other pages.
+func drawbridgeTokenWith(t *testing.T, tab context.Context, client *http.Client, routeURL string, flow tokenFlow) string {
+	t.Helper()
+	if flow.RouteName == "" {
+		flow.RouteName = "Octo"
+	}
 	got := make(chan *auth.AuthorizationResult, 1)
 	cb := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
@@ -287,8 +307,12 @@ func drawbridgeToken(t *testing.T, tab context.Context, client *http.Client, rou
 	t.Cleanup(cb.Close)
 	fetch := func(ctx context.Context, args *auth.AuthorizationArgs) (*auth.AuthorizationResult, error) {
 		step(t, tab, "open the authorization URL", chromedp.Navigate(args.URL))
+		if flow.SignIn != nil {
+			wantPath(t, tab, "/login")
+			flow.SignIn()
+		}
 		step(t, tab, "see the consent page", chromedp.WaitVisible(testID("consent")))
-		if got := text(t, tab, testID("consent-route")); got != "Octo" {
+		if got := text(t, tab, testID("consent-route")); got != flow.RouteName {
 			t.Errorf("consent page names the route %q", got)
 		}
 		step(t, tab, "allow", chromedp.Click(testID("consent-allow")))

@@ -26,8 +26,8 @@ const clusterPrefix = "drawbridge-pgtest-"
 
 // cluster is a PostgreSQL cluster in a temporary directory, listening on
 // a loopback port and a socket in that directory, trusting every local
-// connection. Its settings trade durability for speed: a crash loses it
-// anyway.
+// connection. Unless durable, its settings trade durability for speed: a
+// crash loses it anyway.
 type cluster struct {
 	bin  string // the directory of initdb, pg_ctl and postgres
 	dir  string // the cluster's files: data/, postgres.log, the socket
@@ -35,21 +35,25 @@ type cluster struct {
 	// asPostgres runs the server's programs as the postgres user: they
 	// refuse to run as root.
 	asPostgres bool
+	// durable keeps PostgreSQL's own settings, fsync and synchronous
+	// commits included, and the files on disk: a server as production
+	// runs it, for the benchmark to measure.
+	durable bool
 }
 
 // startCluster initdbs and starts a cluster. notFound says it failed
 // only because PostgreSQL is not installed.
-func startCluster() (c *cluster, notFound bool, err error) {
+func startCluster(durable bool) (c *cluster, notFound bool, err error) {
 	bin, err := findBin()
 	if err != nil {
 		return nil, true, err
 	}
 	reapStaleClusters(bin)
-	dir, err := makeClusterDir()
+	dir, err := makeClusterDir(durable)
 	if err != nil {
 		return nil, false, fmt.Errorf("cluster directory: %w", err)
 	}
-	c = &cluster{bin: bin, dir: dir, asPostgres: os.Geteuid() == 0}
+	c = &cluster{bin: bin, dir: dir, asPostgres: os.Geteuid() == 0, durable: durable}
 	if c.asPostgres {
 		if err := chownToPostgres(dir); err != nil {
 			os.RemoveAll(dir)
@@ -82,9 +86,12 @@ func startCluster() (c *cluster, notFound bool, err error) {
 // makeClusterDir makes the cluster's directory, named for this process:
 // in /dev/shm where there is one, since every test copies a database,
 // which takes ten times as long on disk; in the temporary directory
-// elsewhere.
-func makeClusterDir() (string, error) {
+// elsewhere, and for a durable cluster.
+func makeClusterDir(durable bool) (string, error) {
 	pattern := clusterPrefix + strconv.Itoa(os.Getpid()) + "-"
+	if durable {
+		return os.MkdirTemp("", pattern)
+	}
 	if dir, err := os.MkdirTemp("/dev/shm", pattern); err == nil {
 		return dir, nil
 	}
@@ -171,18 +178,23 @@ func (c *cluster) initdb(ctx context.Context) error {
 // start starts the server and waits until it accepts connections, at
 // most until ctx ends; on failure the error holds the server's log.
 func (c *cluster) start(ctx context.Context) error {
-	settings := strings.Join([]string{
+	flags := []string{
 		"-p " + strconv.Itoa(c.port),
 		"-k " + c.dir,
 		"-c listen_addresses=127.0.0.1",
 		"-c max_connections=200",
-		"-c fsync=off",
-		"-c synchronous_commit=off",
-		"-c full_page_writes=off",
-		// Test databases live seconds; autovacuum's workers would only
-		// hold up the copy of a template database (see DSNFrom).
-		"-c autovacuum=off",
-	}, " ")
+	}
+	if !c.durable {
+		flags = append(flags,
+			"-c fsync=off",
+			"-c synchronous_commit=off",
+			"-c full_page_writes=off",
+			// Test databases live seconds; autovacuum's workers would only
+			// hold up the copy of a template database (see DSNFrom).
+			"-c autovacuum=off",
+		)
+	}
+	settings := strings.Join(flags, " ")
 	wait := time.Until(deadline(ctx))
 	out, err := c.command(ctx, "pg_ctl", "start", "-D", c.data(), "-l", c.logFile(), "-s",
 		"-w", "-t", strconv.Itoa(max(1, int(wait.Seconds()))), "-o", settings).CombinedOutput()
@@ -208,15 +220,25 @@ func deadline(ctx context.Context) time.Time {
 func (c *cluster) stop() error {
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
-	out, err := c.command(ctx, "pg_ctl", "stop", "-D", c.data(), "-m", "immediate", "-s", "-w").CombinedOutput()
+	err := c.halt(ctx, "immediate")
 	if rmErr := os.RemoveAll(c.dir); rmErr != nil && err == nil {
 		err = rmErr
 	}
+	return err
+}
+
+// halt stops the server in pg_ctl's shutdown mode (fast, immediate) and
+// waits until it has, keeping its files.
+func (c *cluster) halt(ctx context.Context, mode string) error {
+	out, err := c.command(ctx, "pg_ctl", "stop", "-D", c.data(), "-m", mode, "-s", "-w").CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("stop the cluster in %s: %w\n%s", c.dir, err, out)
 	}
 	return nil
 }
+
+// pidFile exists while the server runs.
+func (c *cluster) pidFile() string { return filepath.Join(c.data(), "postmaster.pid") }
 
 // freePort returns a loopback TCP port nothing listens on.
 func freePort() (int, error) {

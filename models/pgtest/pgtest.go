@@ -187,7 +187,7 @@ func start() (s *server, notFound bool, err error) {
 	dsn := os.Getenv(EnvServer)
 	var c *cluster
 	if dsn == "" {
-		if c, notFound, err = startCluster(); err != nil {
+		if c, notFound, err = startCluster(false); err != nil {
 			return nil, notFound, err
 		}
 		dsn = c.adminDSN()
@@ -224,11 +224,7 @@ func connect(dsn string) (*sql.DB, error) {
 func (s *server) drop(name string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	_, err := s.admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-	if err != nil && strings.Contains(err.Error(), "syntax error") {
-		_, err = s.admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name)
-	}
-	return err
+	return dropDatabase(ctx, s.admin, name)
 }
 
 // withDatabase returns dsn with its database replaced by name.
