@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/drawbridge/drawbridge/proxy/mcp"
 	"github.com/drawbridge/drawbridge/proxy/policy"
@@ -116,25 +117,37 @@ func dropOurCookies(h http.Header) {
 // readJSONAnswer reads a JSON answer whole, filters it if it answers a
 // tools/list, notes its outcome, and puts it back.
 func (st *forwardState) readJSONAnswer(resp *http.Response) error {
-	body, err := readAnswer(resp)
+	buf, err := readAnswer(resp)
 	resp.Body.Close()
 	if err != nil {
+		answerBuffers.put(buf)
 		return err
 	}
+	body := buf.Bytes()
 	if len(body) > maxFilteredBody {
+		answerBuffers.put(buf)
 		return errors.New("JSON answer larger than 16 MiB")
 	}
 	if len(st.toolsList) > 0 {
-		if body, err = st.toolsListFilter()(body); err != nil {
+		filtered, err := st.toolsListFilter()(body)
+		if err != nil {
+			answerBuffers.put(buf)
 			return fmt.Errorf("tools/list answer could not be filtered: %w", err)
 		}
+		// FilterAnswer returns body itself when it removes nothing, and a
+		// new, shorter slice when it does: then the buffer is free now.
+		if len(filtered) != len(body) {
+			answerBuffers.put(buf)
+			buf = nil
+		}
+		body = filtered
 	}
 	// A call's outcome is worth a decode of the answer; for anything else
 	// only a small answer is read, where a JSON-RPC error would be.
 	if len(st.callIDs) > 0 || len(body) <= smallAnswer {
 		st.outcome = answerOutcome(body)
 	}
-	resp.Body = io.NopCloser(bytes.NewReader(body))
+	resp.Body = &answerBody{Reader: bytes.NewReader(body), buf: buf}
 	resp.ContentLength = int64(len(body))
 	resp.Header.Set("Content-Length", strconv.Itoa(len(body)))
 	return nil
@@ -155,18 +168,60 @@ func (st *forwardState) streamFilter() func([]byte) ([]byte, error) {
 	}
 }
 
-// readAnswer reads an answer's body in one allocation when its length is
-// known (the transport holds the upstream to it), and grows a buffer only
-// when it is not.
-func readAnswer(resp *http.Response) ([]byte, error) {
+// readAnswer reads an answer's body into a buffer from answerBuffers,
+// sized at once when its length is known (the transport holds the
+// upstream to it).
+func readAnswer(resp *http.Response) (*bytes.Buffer, error) {
+	buf := answerBuffers.get()
 	if n := resp.ContentLength; n >= 0 && n <= maxFilteredBody {
-		body := make([]byte, n)
-		if _, err := io.ReadFull(resp.Body, body); err != nil {
-			return nil, err
-		}
-		return body, nil
+		buf.Grow(int(n))
+		_, err := io.CopyN(buf, resp.Body, n)
+		return buf, err
 	}
-	return io.ReadAll(io.LimitReader(resp.Body, maxFilteredBody+1))
+	_, err := buf.ReadFrom(io.LimitReader(resp.Body, maxFilteredBody+1))
+	return buf, err
+}
+
+// answerBuffers keeps the buffers JSON answers are read into: a list of
+// tools is a few hundred kilobytes, read whole for every tools/list, and
+// growing a fresh buffer each time was most of what the gateway
+// allocated for one.
+var answerBuffers = bufferCache{max: 1 << 20}
+
+// bufferCache is a pool of byte buffers; one that grew past max is left
+// to the collector rather than kept.
+type bufferCache struct {
+	pool sync.Pool
+	max  int
+}
+
+func (c *bufferCache) get() *bytes.Buffer {
+	if b, ok := c.pool.Get().(*bytes.Buffer); ok {
+		return b
+	}
+	return new(bytes.Buffer)
+}
+
+func (c *bufferCache) put(b *bytes.Buffer) {
+	if b == nil || b.Cap() > c.max {
+		return
+	}
+	b.Reset()
+	c.pool.Put(b)
+}
+
+// answerBody is an answer read whole, handed back to the reverse proxy
+// to copy to the client; Close returns its buffer (nil when the answer
+// is a filtered copy) to answerBuffers.
+type answerBody struct {
+	*bytes.Reader
+	buf *bytes.Buffer
+}
+
+func (b *answerBody) Close() error {
+	answerBuffers.put(b.buf)
+	b.buf = nil
+	return nil
 }
 
 // toolsListFilter filters the tools/list answers among a JSON answer or
