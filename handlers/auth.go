@@ -67,8 +67,9 @@ func (h *Auth) ShowLogin(c echo.Context) error {
 
 // Login checks an email and password. Unknown email, wrong password and a
 // password-less (OIDC) account all get the same answer in the same time.
-// When the throttles cannot be read, sign-in fails rather than going on
-// unthrottled: an outage of the count must not be a window for guessing.
+// When the throttles cannot be read or written, sign-in fails rather than
+// going on unthrottled: an outage of the count must not be a window for
+// guessing.
 func (h *Auth) Login(c echo.Context) error {
 	if !h.LocalAccounts {
 		return echo.NewHTTPError(http.StatusNotFound, "Password sign-in is turned off.")
@@ -79,19 +80,26 @@ func (h *Auth) Login(c echo.Context) error {
 	ip := c.RealIP()
 	ctx := c.Request().Context()
 
-	for _, t := range []struct {
-		throttle *Throttle
-		key      string
-	}{{h.Accounts, email}, {h.Addresses, ip}} {
-		blocked, wait, err := t.throttle.Blocked(ctx, t.key)
-		if err != nil {
-			return err
-		}
-		if blocked {
-			h.Logger.Warn("sign-in throttled", "email", email, "ip", ip)
-			msg := fmt.Sprintf("Too many failed attempts. Try again in %d minutes.", int(wait.Minutes())+1)
-			return h.renderLogin(c, http.StatusTooManyRequests, msg, email, next)
-		}
+	// Each attempt counts as failed until the password proves otherwise;
+	// see Throttle.Attempt. Addresses are counted by addressKey (an IPv6
+	// client's whole /64).
+	account, err := h.Accounts.Attempt(ctx, email)
+	if err != nil {
+		return err
+	}
+	address, err := h.Addresses.Attempt(ctx, addressKey(ip))
+	if err != nil {
+		h.forgive(ctx, h.Accounts, account)
+		return err
+	}
+	if account.Blocked || address.Blocked {
+		// Refused unseen: the attempt was no guess, and must not extend
+		// the wait.
+		h.forgive(ctx, h.Accounts, account)
+		h.forgive(ctx, h.Addresses, address)
+		h.Logger.Warn("sign-in throttled", "email", email, "ip", ip)
+		msg := fmt.Sprintf("Too many failed attempts. Try again in %d minutes.", int(max(account.Wait, address.Wait).Minutes())+1)
+		return h.renderLogin(c, http.StatusTooManyRequests, msg, email, next)
 	}
 
 	u, err := h.Users.GetUserByEmail(ctx, email)
@@ -109,27 +117,27 @@ func (h *Auth) Login(c echo.Context) error {
 	if err := h.Accounts.Reset(ctx, email); err != nil {
 		h.Logger.Error("sign-in: clear failed attempts", "email", email, "error", err)
 	}
+	h.forgive(ctx, h.Addresses, address)
 	if u.Disabled {
 		return h.renderLogin(c, http.StatusForbidden, "This account is disabled. Ask an administrator to enable it.", email, next)
 	}
 	return h.complete(c, u, next)
 }
 
-// fail counts a failed attempt and gives the failure answer. A failure
-// the store cannot record is logged, and the answer is the same: the
-// attempt failed whether or not it was counted.
+// fail gives the failure answer; the attempt is already counted.
 func (h *Auth) fail(c echo.Context, email, ip, next string) error {
-	ctx := c.Request().Context()
-	if err := h.Accounts.Fail(ctx, email); err != nil {
-		h.Logger.Error("sign-in: record failed attempt", "scope", models.SignInScopeAccount, "email", email, "error", err)
-	}
-	if err := h.Addresses.Fail(ctx, ip); err != nil {
-		h.Logger.Error("sign-in: record failed attempt", "scope", models.SignInScopeAddress, "ip", ip, "error", err)
-	}
 	audit(c, h.Audit, h.Logger, &models.AuditEvent{Kind: models.AuditKindSignIn, UserEmail: email, Decision: models.AuditDeny},
 		"wrong email or password")
 	h.Logger.Info("sign-in failed", "email", email, "ip", ip)
 	return h.renderLogin(c, http.StatusUnauthorized, msgBadCredentials, email, next)
+}
+
+// forgive takes back an attempt that did not fail; should the store not
+// answer, the attempt stays counted a while, which errs the safe way.
+func (h *Auth) forgive(ctx context.Context, t *Throttle, a Attempt) {
+	if err := t.Forgive(ctx, a); err != nil {
+		h.Logger.Error("sign-in: forgive an attempt", "error", err)
+	}
 }
 
 // complete signs u in after any method: the admins list, a fresh session,

@@ -9,7 +9,8 @@ import (
 // attempts in the database, which every process sharing it counts alike.
 // *models.Store satisfies it.
 type ThrottleStore interface {
-	RecordSignInFailure(ctx context.Context, scope, key string, at time.Time) error
+	RecordSignInFailure(ctx context.Context, scope, key string, at time.Time) (uint64, error)
+	ForgetSignInFailure(ctx context.Context, id uint64) error
 	SignInFailures(ctx context.Context, scope, key string, since time.Time) (count int, oldest time.Time, err error)
 	ClearSignInFailures(ctx context.Context, scope, key string) error
 }
@@ -44,9 +45,42 @@ func (t *Throttle) Blocked(ctx context.Context, key string) (bool, time.Duration
 	return true, max(oldest.Add(t.window).Sub(now), 0), nil
 }
 
-// Fail records a failed attempt for key.
-func (t *Throttle) Fail(ctx context.Context, key string) error {
-	return t.store.RecordSignInFailure(ctx, t.scope, key, t.now())
+// Attempt is one sign-in attempt counted against a key.
+type Attempt struct {
+	id      uint64
+	Blocked bool          // the key was over its limit with this attempt
+	Wait    time.Duration // until the oldest failure in the window leaves it
+}
+
+// Attempt counts an attempt against key as failed before the password is
+// checked, then counts the key's failures: requests sent together cannot
+// all pass the count before any failure is written, and a failure that
+// cannot be written is an error, never an uncounted guess. Forgive the
+// attempt when it turns out not to have failed (or was refused unseen).
+func (t *Throttle) Attempt(ctx context.Context, key string) (Attempt, error) {
+	now := t.now()
+	id, err := t.store.RecordSignInFailure(ctx, t.scope, key, now)
+	if err != nil {
+		return Attempt{}, err
+	}
+	n, oldest, err := t.store.SignInFailures(ctx, t.scope, key, now.Add(-t.window))
+	if err != nil {
+		return Attempt{id: id}, err
+	}
+	a := Attempt{id: id, Blocked: n > t.limit}
+	if a.Blocked {
+		a.Wait = max(oldest.Add(t.window).Sub(now), 0)
+	}
+	return a, nil
+}
+
+// Forgive takes back an attempt that did not fail: a right password, or
+// one refused by the throttle without being checked.
+func (t *Throttle) Forgive(ctx context.Context, a Attempt) error {
+	if a.id == 0 {
+		return nil
+	}
+	return t.store.ForgetSignInFailure(ctx, a.id)
 }
 
 // Reset forgets key's failures, after a successful sign-in.

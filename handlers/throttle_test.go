@@ -36,12 +36,14 @@ func blocked(t *testing.T, th *Throttle, key string) (bool, time.Duration) {
 	return b, wait
 }
 
-// fail is Throttle.Fail, failing the test on error.
-func fail(t *testing.T, th *Throttle, key string) {
+// fail is a Throttle.Attempt that fails, failing the test on error.
+func fail(t *testing.T, th *Throttle, key string) Attempt {
 	t.Helper()
-	if err := th.Fail(context.Background(), key); err != nil {
+	a, err := th.Attempt(context.Background(), key)
+	if err != nil {
 		t.Fatal(err)
 	}
+	return a
 }
 
 func TestThrottle(t *testing.T) {

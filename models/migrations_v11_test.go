@@ -82,7 +82,7 @@ func TestUpgradeFromV10ThroughMigration11(t *testing.T) {
 		t.Fatalf("SchemaVersion = %d, %v; want at least 11", v, err)
 	}
 	at := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
-	if err := s.RecordSignInFailure(ctx, SignInScopeAddress, "192.0.2.7", at); err != nil {
+	if _, err := s.RecordSignInFailure(ctx, SignInScopeAddress, "192.0.2.7", at); err != nil {
 		t.Fatal(err)
 	}
 	if n, oldest, err := s.SignInFailures(ctx, SignInScopeAddress, "192.0.2.7", at); err != nil || n != 1 || !oldest.Equal(at) {

@@ -49,8 +49,11 @@ func validateSignInScope(scope string) error {
 
 // RecordSignInFailure records a failed sign-in attempt against key at at,
 // and, in the same transaction, deletes the key's failures older than a
-// day before at. Every process sharing the database counts it.
-func (s *Store) RecordSignInFailure(ctx context.Context, scope, key string, at time.Time) error {
+// day before at. Every process sharing the database counts it. It returns
+// the record's id, for ForgetSignInFailure: sign-in records each attempt
+// as failed before it checks the password, and forgets it if it was not.
+func (s *Store) RecordSignInFailure(ctx context.Context, scope, key string, at time.Time) (uint64, error) {
+	var id uint64
 	err := validateSignInScope(scope)
 	if err == nil {
 		row := &signInFailure{Scope: scope, KeyHash: s.signInKeyHash(key), At: dbTime(at)}
@@ -61,9 +64,19 @@ func (s *Store) RecordSignInFailure(ctx context.Context, scope, key string, at t
 			}
 			return tx.Create(row).Error
 		})
+		id = row.ID
 	}
 	if err != nil {
-		return fmt.Errorf("models: record sign-in failure: %w", err)
+		return 0, fmt.Errorf("models: record sign-in failure: %w", err)
+	}
+	return id, nil
+}
+
+// ForgetSignInFailure deletes the failure RecordSignInFailure returned id
+// for; one already gone is no error.
+func (s *Store) ForgetSignInFailure(ctx context.Context, id uint64) error {
+	if err := s.db.WithContext(ctx).Where("id = ?", id).Delete(&signInFailure{}).Error; err != nil {
+		return fmt.Errorf("models: forget sign-in failure %d: %w", id, err)
 	}
 	return nil
 }

@@ -25,7 +25,7 @@ func failuresSince(t *testing.T, s *Store, scope, key string, since time.Time) (
 func recordFailures(t *testing.T, s *Store, scope, key string, ats ...time.Time) {
 	t.Helper()
 	for _, at := range ats {
-		if err := s.RecordSignInFailure(context.Background(), scope, key, at); err != nil {
+		if _, err := s.RecordSignInFailure(context.Background(), scope, key, at); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -164,7 +164,7 @@ func TestSignInFailuresRefuseAnUnknownScope(t *testing.T) {
 	s := newTestStore(t)
 	ctx := context.Background()
 	var v *ValidationError
-	if err := s.RecordSignInFailure(ctx, "user", "alice@example.com", time.Now()); !errors.As(err, &v) || v.For("scope") == "" {
+	if _, err := s.RecordSignInFailure(ctx, "user", "alice@example.com", time.Now()); !errors.As(err, &v) || v.For("scope") == "" {
 		t.Errorf("RecordSignInFailure with scope %q: %v, want a validation error on scope", "user", err)
 	}
 	if _, _, err := s.SignInFailures(ctx, "", "alice@example.com", time.Now()); !errors.As(err, &v) {

@@ -66,7 +66,7 @@ func TestRetentionDeletesOldSignInFailures(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now()
 	for _, at := range []time.Time{now.Add(-3 * time.Hour), now.Add(-61 * time.Minute), now.Add(-59 * time.Minute), now} {
-		if err := store.RecordSignInFailure(ctx, models.SignInScopeAddress, "192.0.2.7", at); err != nil {
+		if _, err := store.RecordSignInFailure(ctx, models.SignInScopeAddress, "192.0.2.7", at); err != nil {
 			t.Fatal(err)
 		}
 	}
