@@ -63,7 +63,9 @@ type ServerConfig struct {
 	// TrustedProxies are the load balancers and reverse proxies in front
 	// of Drawbridge, as addresses or CIDR prefixes: from these peers the
 	// client's address is read from X-Forwarded-For (see
-	// proxy.ClientIP). None by default: the peer is the client.
+	// proxy.ClientIP). None by default: the peer is the client. Any host
+	// they cover can name any client address, so a prefix should cover
+	// proxies only.
 	TrustedProxies []string `yaml:"trusted_proxies"`
 }
 
