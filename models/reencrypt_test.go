@@ -20,6 +20,18 @@ func withKeys(t *testing.T, path string, current Key, older ...Key) *Store {
 	return openTestStoreWith(t, path, func(o *Options) { o.Cipher = c })
 }
 
+// reencryptingWith is withKeys for a process that re-seals secrets: it
+// may open the database with a current key its secrets are not sealed
+// with yet.
+func reencryptingWith(t *testing.T, path string, current Key, older ...Key) *Store {
+	t.Helper()
+	c, err := NewCipher(current, older...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return openTestStoreWith(t, path, func(o *Options) { o.Cipher, o.Reencrypting = c, true })
+}
+
 // rawSecret reads app id's stored ciphertext, bypassing the store.
 func rawSecret(t *testing.T, s *Store, id uint) string {
 	t.Helper()
@@ -38,7 +50,7 @@ func TestReencryptSecrets(t *testing.T) {
 	before := withKeys(t, path, k1)
 	github, notion := createApp(t, before, "github"), createApp(t, before, "notion")
 
-	rotated := withKeys(t, path, k2, k1)
+	rotated := reencryptingWith(t, path, k2, k1)
 	n, err := rotated.ReencryptSecrets(ctx)
 	if err != nil || n != 2 {
 		t.Fatalf("re-encrypted %d values (%v), want 2", n, err)
@@ -77,7 +89,7 @@ func TestReencryptSecretsAllOrNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	rotated := withKeys(t, path, k2, k1)
+	rotated := reencryptingWith(t, path, k2, k1)
 	_, err := rotated.ReencryptSecrets(ctx)
 	if err == nil || !strings.Contains(err.Error(), "upstream_apps "+strconv.FormatUint(uint64(notion.ID), 10)) {
 		t.Fatalf("got %v, want an error naming upstream_apps %d", err, notion.ID)
@@ -131,7 +143,7 @@ func TestReencryptResealsSharedKeysAndCheck(t *testing.T) {
 		t.Errorf("key ids in use before: %v (%v), want k1 once (the session key; the check is under the current key)", ids, err)
 	}
 
-	rotated := withKeys(t, path, k2, k1)
+	rotated := reencryptingWith(t, path, k2, k1)
 	if ids, err := rotated.SecretKeyIDs(ctx); err != nil || len(ids) != 1 || ids["k1"] != 2 {
 		t.Errorf("key ids in use after adding k2: %v (%v), want k1 twice: the check needs it too", ids, err)
 	}

@@ -31,7 +31,13 @@ const checkSample = 20
 // holds secrets (made before the check existed) has the first process
 // prove its keys on them first, or the first process to start with the
 // wrong keys would make them the ones every other must have.
-func (s *Store) checkEncryptionKeys(ctx context.Context) error {
+//
+// Opening is not enough: a process whose current key is newer than the
+// one the check is sealed with (a key being rotated in, given to it
+// first) would seal new secrets that processes without that key cannot
+// open. Unless it is reencrypting (which re-seals the check too), it is
+// refused, and told the order a rotation takes.
+func (s *Store) checkEncryptionKeys(ctx context.Context, reencrypting bool) error {
 	got, err := s.sharedKey(ctx, sharedKeyCheck, func() ([]byte, error) {
 		return encryptionCheck, s.opensStoredSecret(ctx)
 	})
@@ -40,6 +46,16 @@ func (s *Store) checkEncryptionKeys(ctx context.Context) error {
 	}
 	if !bytes.Equal(got, encryptionCheck) {
 		return fmt.Errorf("models: the encryption check holds %q, want %q", got, encryptionCheck)
+	}
+	var sealed []string
+	if err := s.db.WithContext(ctx).Model(&sharedKey{}).Where("name = ?", sharedKeyCheck).Pluck("value", &sealed).Error; err != nil || len(sealed) != 1 {
+		return fmt.Errorf("models: read the encryption check: %v", err)
+	}
+	if kid, current := sealedKeyID(sealed[0]), s.cipher.CurrentKeyID(); kid != current && !reencrypting {
+		return fmt.Errorf("this process encrypts with key %q, but this database's secrets are sealed with key %q: "+
+			"every process sharing it must encrypt with the same key. To rotate: give every process the new key "+
+			"first in its list (it then only decrypts) and restart them; run `drawbridge keys reencrypt` with the "+
+			"new key last; then restart every process with the new key last", current, kid)
 	}
 	return nil
 }

@@ -197,9 +197,9 @@ func TestSharedKeyOtherEncryptionKeys(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "drawbridge.db")
 	k1, k2 := testKey("k1", 1), testKey("k2", 2)
 	openTestStore(t, path) // the check, sealed with k1
-	// k2 is current, k1 still opens: the check passes, and the key is
-	// sealed with k2.
-	if err := withKeys(t, path, k2, k1).SetSharedKey(ctx, "signing", []byte("pem")); err != nil {
+	// k2 is current, k1 still opens: a process re-sealing secrets may
+	// open the database, and seals the key with k2.
+	if err := reencryptingWith(t, path, k2, k1).SetSharedKey(ctx, "signing", []byte("pem")); err != nil {
 		t.Fatal(err)
 	}
 	s := withKeys(t, path, k1)
@@ -214,9 +214,33 @@ func TestSharedKeyOtherEncryptionKeys(t *testing.T) {
 	if err := s.UpdateSharedKey(ctx, "signing", func([]byte) ([]byte, error) { return []byte("lost"), nil }); !errors.Is(err, ErrEncryptionKeys) {
 		t.Errorf("an update over a key this process cannot open: %v", err)
 	}
-	if got, err := withKeys(t, path, k2, k1).SharedKey(ctx, "signing", nil); err != nil || string(got) != "pem" {
+	if got, err := reencryptingWith(t, path, k2, k1).SharedKey(ctx, "signing", nil); err != nil || string(got) != "pem" {
 		t.Errorf("the key is %q after the refused update", got)
 	}
+}
+
+// TestOpenRefusesANewerCurrentKey: a process whose current key is newer
+// than the one the database is sealed with would seal secrets that the
+// processes without that key cannot open; it is refused, told how a
+// rotation goes, unless it is the one re-sealing everything.
+func TestOpenRefusesANewerCurrentKey(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "drawbridge.db")
+	k1, k2 := testKey("k1", 1), testKey("k2", 2)
+	openTestStore(t, path) // sealed with k1
+	c, _ := NewCipher(k2, k1)
+	_, err := Open(context.Background(), Options{Driver: testOptions(t, path).Driver, DSN: testOptions(t, path).DSN, Cipher: c})
+	if err == nil || !strings.Contains(err.Error(), `encrypts with key "k2", but this database's secrets are sealed with key "k1"`) ||
+		!strings.Contains(err.Error(), "drawbridge keys reencrypt") {
+		t.Fatalf("Open with k2 current over k1: %v, want a refusal that says how to rotate", err)
+	}
+	// k1 current, k2 only decrypting: the first step of a rotation.
+	withKeys(t, path, k1, k2)
+	// The re-encryption re-seals the check: then k2 current opens.
+	if _, err := reencryptingWith(t, path, k2, k1).ReencryptSecrets(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	withKeys(t, path, k2, k1)
+	withKeys(t, path, k2)
 }
 
 // TestOpenRefusesOtherEncryptionKeys opens, with other encryption keys,

@@ -40,6 +40,11 @@ type Options struct {
 	// hostname whatever the port, because browsers share cookies across
 	// ports and a route beside the console could read its session.
 	ReservedHosts []string
+	// Reencrypting lets a process whose current encryption key is not the
+	// one the database's secrets are sealed with open it anyway: the
+	// commands that re-seal them (keys reencrypt, keys rotate encryption).
+	// Any other such process is refused (see checkEncryptionKeys).
+	Reencrypting bool
 	// ValidatePolicy, when set, checks a policy's source as the policy
 	// language will compile it; models cannot import that language itself.
 	// CreatePolicy and UpdatePolicy return its error wrapped, so errors.As
@@ -118,7 +123,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		reservedHosts:  reserved,
 		validatePolicy: opts.ValidatePolicy,
 	}
-	if err := s.checkEncryptionKeys(ctx); err != nil {
+	if err := s.checkEncryptionKeys(ctx, opts.Reencrypting); err != nil {
 		sqlDB.Close()
 		return nil, fmt.Errorf("models: open: %w", err)
 	}

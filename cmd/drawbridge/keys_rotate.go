@@ -253,7 +253,7 @@ func rotateEncryption(ctx context.Context, f configFlags, cfg web.Config, env en
 		return fmt.Errorf("%w\nThe new key %s is in %s, and current. Fix the above (a secret that does not decrypt: "+
 			"set it again, in the console or with apply), then run `drawbridge keys reencrypt`", err, added.ID, path)
 	}
-	be, err := openBackend(ctx, f, env, sio.err)
+	be, err := openBackendWith(ctx, f, env, sio.err, true)
 	if err != nil {
 		return retry(err)
 	}
@@ -332,7 +332,7 @@ func keyIDs(keys []models.Key) string {
 // where the command cannot add it (the environment), it re-encrypts every
 // stored secret with the newest key.
 func reencryptSecrets(ctx context.Context, f configFlags, env environment, sio stdio) error {
-	be, err := openBackend(ctx, f, env, sio.err)
+	be, err := openBackendWith(ctx, f, env, sio.err, true)
 	if err != nil {
 		return err
 	}
@@ -352,7 +352,7 @@ func reencryptSecrets(ctx context.Context, f configFlags, env environment, sio s
 // how many stored secrets each encryption key seals, which says when an
 // old one can go. Key material is never shown.
 func listKeys(ctx context.Context, f configFlags, env environment, sio stdio) error {
-	be, err := openBackend(ctx, f, env, sio.err) // also checks, or makes, the key files
+	be, err := openBackendWith(ctx, f, env, sio.err, true) // also checks, or makes, the key files; lists mid-rotation too
 	if err != nil {
 		return err
 	}

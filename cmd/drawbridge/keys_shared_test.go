@@ -142,9 +142,15 @@ func TestSharedKeysOtherEncryptionKeyRefused(t *testing.T) {
 	if !strings.Contains(err.Error(), firstID) || !strings.Contains(err.Error(), otherID) {
 		t.Errorf("the refusal does not name the key ids (%s, %s): %v", firstID, otherID, err)
 	}
-	// With the old key and the new one, it starts, and reads the keys
-	// the first replica made.
-	both, err := startReplica(t, dataDir(t), replicaEnv(dsn, key+","+other))
+	// With the new key current and the old one after it, it would seal
+	// what the first replica cannot open: refused, told how to rotate.
+	_, stderr, err = runWithEnv(t, replicaEnv(dsn, key+","+other), "serve", "--data-dir", dataDir(t), "--address", "127.0.0.1:0")
+	if err == nil || !strings.Contains(err.Error(), "drawbridge keys reencrypt") {
+		t.Fatalf("serve with a newer current key: %v (%s); want a refusal that says how to rotate", err, stderr)
+	}
+	// With the new key only decrypting (first), it starts, and reads the
+	// keys the first replica made: a rotation's first step.
+	both, err := startReplica(t, dataDir(t), replicaEnv(dsn, other+","+key))
 	if err != nil || !both.Signing.Equal(first.Signing) {
 		t.Errorf("a replica with both keys: %v, or another signing key", err)
 	}

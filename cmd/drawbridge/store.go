@@ -27,6 +27,14 @@ func (b *backend) Close() error { return b.store.Close() }
 // openBackend loads the configuration and opens the data directory and
 // database it names, creating them on first start.
 func openBackend(ctx context.Context, f configFlags, env environment, stderr io.Writer) (*backend, error) {
+	return openBackendWith(ctx, f, env, stderr, false)
+}
+
+// openBackendWith is openBackend; reencrypting opens the database even
+// when the current encryption key is not yet the one its secrets are
+// sealed with, for the commands that re-seal them (see
+// models.Options.Reencrypting).
+func openBackendWith(ctx context.Context, f configFlags, env environment, stderr io.Writer, reencrypting bool) (*backend, error) {
 	cfg, err := loadConfig(f, env)
 	if err != nil {
 		return nil, err
@@ -60,7 +68,7 @@ func openBackend(ctx context.Context, f configFlags, env environment, stderr io.
 			f.Close()
 		}
 	}
-	store, err := models.Open(ctx, web.StoreOptions(cfg, models.Options{Driver: cfg.Database.Driver, DSN: dsn, Cipher: cipher, Logger: logger}))
+	store, err := models.Open(ctx, web.StoreOptions(cfg, models.Options{Driver: cfg.Database.Driver, DSN: dsn, Cipher: cipher, Logger: logger, Reencrypting: reencrypting}))
 	if err != nil {
 		if errors.Is(err, models.ErrEncryptionKeys) {
 			return nil, encryptionKeysError(err)
