@@ -55,6 +55,13 @@ func lockExclusive(tx *gorm.DB, key lockKey) error {
 	if !isPostgres(tx) {
 		return nil
 	}
+	if key == lockMigrations {
+		// A replica starting while another migrates waits as long as the
+		// migration takes, not the connection's lock_timeout.
+		if err := tx.Exec("SET LOCAL lock_timeout = 0").Error; err != nil {
+			return fmt.Errorf("take the %s lock: %w", key, err)
+		}
+	}
 	if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", int64(key)).Error; err != nil {
 		return fmt.Errorf("take the %s lock: %w", key, err)
 	}

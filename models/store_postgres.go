@@ -29,6 +29,9 @@ const (
 	// no connect_timeout: a server that does not answer is an error, not
 	// a hang.
 	pgConnectTimeout = 30 * time.Second
+	// pgIdleInTransaction ends a session idle inside a transaction for
+	// this long.
+	pgIdleInTransaction = time.Minute
 )
 
 // openPostgres connects to the database dsn names, with the GORM
@@ -44,6 +47,18 @@ func openPostgres(ctx context.Context, dsn string, log *slog.Logger) (*gorm.DB, 
 	}
 	if cfg.ConnectTimeout == 0 {
 		cfg.ConnectTimeout = pgConnectTimeout
+	}
+	// SQLite gives up on a lock after busyTimeout; so does PostgreSQL
+	// here, and it ends a session left idle inside a transaction (a
+	// replica that hung mid-write) rather than let its locks stall every
+	// other replica. The DSN may set either otherwise.
+	for name, value := range map[string]string{
+		"lock_timeout":                        fmt.Sprintf("%dms", busyTimeout.Milliseconds()),
+		"idle_in_transaction_session_timeout": fmt.Sprintf("%dms", pgIdleInTransaction.Milliseconds()),
+	} {
+		if _, set := cfg.RuntimeParams[name]; !set {
+			cfg.RuntimeParams[name] = value
+		}
 	}
 	where := fmt.Sprintf("postgres %s@%s:%d/%s", cfg.User, cfg.Host, cfg.Port, cfg.Database)
 	sqlDB := stdlib.OpenDB(*cfg, stdlib.OptionAfterConnect(scanTimesInUTC))

@@ -180,3 +180,18 @@ func TestConcurrentWritesDoNotHitBusy(t *testing.T) {
 		t.Errorf("config version = %d, want %d (one bump per write)", got, want)
 	}
 }
+
+// TestPostgresSessionTimeouts: on PostgreSQL a lock wait gives up as
+// SQLite's does, and a session idle inside a transaction is ended.
+func TestPostgresSessionTimeouts(t *testing.T) {
+	if !onPostgres {
+		t.Skip("PostgreSQL only")
+	}
+	s := newTestStore(t)
+	for name, want := range map[string]string{"lock_timeout": "5s", "idle_in_transaction_session_timeout": "1min"} {
+		var got string
+		if err := s.sqlDB.QueryRow("SHOW " + name).Scan(&got); err != nil || got != want {
+			t.Errorf("%s = %q (%v), want %q", name, got, err, want)
+		}
+	}
+}
