@@ -21,6 +21,7 @@ import (
 type ServiceAccountStore interface {
 	ListServiceAccounts(ctx context.Context, f models.ServiceAccountFilter) ([]models.ServiceAccount, int64, error)
 	CreateServiceAccountWithToken(ctx context.Context, a *models.ServiceAccount, mint models.MintFunc) (string, error)
+	CreateOwnServiceAccountWithToken(ctx context.Context, a *models.ServiceAccount, mint models.MintFunc, maxActive int) (string, error)
 	GetServiceAccount(ctx context.Context, id uint) (*models.ServiceAccount, error)
 	RevokeServiceAccount(ctx context.Context, id uint) error
 	RotateServiceAccount(ctx context.Context, id uint, newHash string, grace time.Duration) error
@@ -215,13 +216,6 @@ func (h *ServiceAccounts) Create(c echo.Context) error {
 		if !h.mayUseAll(c, form.RouteIDs) {
 			problems["routes"] = "Routes: you may only choose routes you can use."
 		}
-		_, active, err := h.Store.ListServiceAccounts(ctx, models.ServiceAccountFilter{UserID: u.ID, Status: models.ServiceAccountActive, Limit: 1})
-		if err != nil {
-			return err
-		}
-		if active >= maxOwnAccounts {
-			problems["name"] = "Name: you have " + strconv.Itoa(maxOwnAccounts) + " active service accounts already; revoke one first."
-		}
 	}
 	expires, msg := parseExpiry(form.Expiry, form.ExpiryDate, time.Now())
 	if msg != "" {
@@ -231,7 +225,12 @@ func (h *ServiceAccounts) Create(c echo.Context) error {
 	if len(problems) > 0 {
 		return h.render(c, http.StatusUnprocessableEntity, form, problems, selfService)
 	}
-	raw, err := h.Store.CreateServiceAccountWithToken(ctx, a, h.mint(expires))
+	var raw string
+	if h.Admin {
+		raw, err = h.Store.CreateServiceAccountWithToken(ctx, a, h.mint(expires))
+	} else {
+		raw, err = h.Store.CreateOwnServiceAccountWithToken(ctx, a, h.mint(expires), maxOwnAccounts)
+	}
 	if status, messages, ok := formProblems(err, serviceAccountLabels); ok {
 		return h.render(c, status, form, messages, selfService)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -302,5 +303,51 @@ func TestConcurrentRotationsAndRevocations(t *testing.T) {
 	}
 	if got := slices.DeleteFunc(errs[:10], func(err error) bool { return err != nil }); len(got) > 1 {
 		t.Errorf("%d rotations succeeded, want at most 1", len(got))
+	}
+}
+
+// TestOwnServiceAccountCapHoldsUnderParallelCreates: a user's accounts
+// are capped inside the write, so creates sent together, from two
+// processes, cannot pass the cap together.
+func TestOwnServiceAccountCapHoldsUnderParallelCreates(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "drawbridge.db")
+	a := openTestStore(t, path)
+	b := openTestStore(t, processPath(t, path))
+	u := createUser(t, a, "alice@example.com")
+	const max, tries = 5, 12
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		created int
+		capped  int
+	)
+	for i := range tries {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := a
+			if i%2 == 1 {
+				s = b
+			}
+			acc := testServiceAccount(fmt.Sprintf("alice@example.com/bot%d", i), u.ID)
+			_, err := s.CreateOwnServiceAccountWithToken(context.Background(), acc, func(id uint) (string, error) {
+				return fmt.Sprintf("token-%d", id), nil
+			}, max)
+			var v *ValidationError
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				created++
+			case errors.As(err, &v) && strings.Contains(v.For("name"), "revoke one first"):
+				capped++
+			default:
+				t.Errorf("create %d: %v", i, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if created != max || capped != tries-max {
+		t.Errorf("%d created, %d refused at the cap; want %d and %d", created, capped, max, tries-max)
 	}
 }

@@ -78,8 +78,37 @@ type MintFunc func(id uint) (token string, err error)
 // the row has its ID, and the account keeps its hash. It returns the
 // token, which nothing stores.
 func (s *Store) CreateServiceAccountWithToken(ctx context.Context, a *ServiceAccount, mint MintFunc) (string, error) {
+	return s.createServiceAccountWithToken(ctx, a, mint, 0)
+}
+
+// CreateOwnServiceAccountWithToken is CreateServiceAccountWithToken for
+// an account a user issues for themselves, of whom at most maxActive may
+// be active at once: one more is a *ValidationError on "name". The count
+// is made inside the write, so requests sent together cannot pass the
+// cap together.
+func (s *Store) CreateOwnServiceAccountWithToken(ctx context.Context, a *ServiceAccount, mint MintFunc, maxActive int) (string, error) {
+	return s.createServiceAccountWithToken(ctx, a, mint, maxActive)
+}
+
+// createServiceAccountWithToken creates a and mints its token; maxActive,
+// when positive, caps a's user's active accounts.
+func (s *Store) createServiceAccountWithToken(ctx context.Context, a *ServiceAccount, mint MintFunc, maxActive int) (string, error) {
 	var token string
 	err := s.configWrite(ctx, func(w *configTx) error {
+		if maxActive > 0 {
+			var active int64
+			err := w.db.Model(&ServiceAccount{}).
+				Where("user_id = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)", a.UserID, now()).
+				Count(&active).Error
+			if err != nil {
+				return err
+			}
+			if active >= int64(maxActive) {
+				var v ValidationError
+				v.Add("name", fmt.Sprintf("you have %d active service accounts already; revoke one first", maxActive))
+				return v.Err()
+			}
+		}
 		a.TokenHash = HashToken(rand.Text()) // held until the real one is minted
 		if err := w.createServiceAccount(a); err != nil {
 			return err

@@ -123,6 +123,17 @@ func TestServiceAccountsSelfService(t *testing.T) {
 	if resp.StatusCode != http.StatusUnprocessableEntity {
 		t.Errorf("a route she may not use: %d, want 422", resp.StatusCode)
 	}
+	// At most 20 active at once: the 21st is refused on the form.
+	for i := 1; i < 20; i++ {
+		resp, body := b.post("/service-accounts", url.Values{"name": {"bot" + strconv.Itoa(i)}, "expiry": {"never"}})
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("create account %d: %d %.300s", i+1, resp.StatusCode, body)
+		}
+	}
+	resp, body = b.post("/service-accounts", url.Values{"name": {"one-too-many"}, "expiry": {"never"}})
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "20 active service accounts already") {
+		t.Errorf("the 21st account: %d %.300s, want 422 saying the cap", resp.StatusCode, body)
+	}
 	// Nor touch another user's.
 	bob, _ := w.app.Store.GetUserByEmail(context.Background(), "bob@example.com")
 	other := &models.ServiceAccount{Name: "bobs", UserID: bob.ID}
