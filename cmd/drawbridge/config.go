@@ -78,12 +78,15 @@ var envSetters = map[string]func(*web.Config, string) error{
 	},
 }
 
-// otherEnv are DRAWBRIDGE_* variables read outside the Config.
+// otherEnv are DRAWBRIDGE_* variables read outside the Config, or, like
+// the service-account token the portal's client snippets export, set
+// beside it in a user's shell and never read at all.
 var otherEnv = map[string]bool{
-	envAdminPassword: true,
-	envSessionKey:    true,
-	envSigningKey:    true,
-	envEncryptionKey: true,
+	envAdminPassword:                 true,
+	envSessionKey:                    true,
+	envSigningKey:                    true,
+	envEncryptionKey:                 true,
+	"DRAWBRIDGE_SERVICE_ACCOUNT_JWT": true,
 }
 
 // loadConfig builds the Config: defaults, then the file, then the

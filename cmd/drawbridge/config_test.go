@@ -93,6 +93,15 @@ func TestConfigUnknownEnvIsAnError(t *testing.T) {
 	}
 }
 
+// The portal's client snippets export DRAWBRIDGE_SERVICE_ACCOUNT_JWT in
+// the user's shell: a drawbridge command run in that shell must not
+// take it for a misspelt setting.
+func TestConfigIgnoresTheSnippetsTokenVariable(t *testing.T) {
+	if _, err := loadConfig(configFlags{}, environment{"DRAWBRIDGE_SERVICE_ACCOUNT_JWT=eyJ.x.y"}); err != nil {
+		t.Fatalf("got %v, want no error", err)
+	}
+}
+
 func TestConfigMissingFile(t *testing.T) {
 	_, err := loadConfig(configFlags{file: filepath.Join(t.TempDir(), "absent.yaml")}, nil)
 	if err == nil || !strings.Contains(err.Error(), "absent.yaml") {

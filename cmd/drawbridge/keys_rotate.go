@@ -210,8 +210,9 @@ func signingKeyID(k *ecdsa.PrivateKey) string {
 func rotateEncryption(ctx context.Context, f configFlags, cfg web.Config, env environment, dropOld bool, sio stdio) error {
 	if env.get(envEncryptionKey) != "" {
 		return fmt.Errorf("keys rotate encryption: the encryption keys come from %s: rotate them there. "+
-			"Add a new key at the end (\",<id>:<base64 of 32 random bytes>\", newest last), restart Drawbridge, "+
-			"then run `drawbridge keys reencrypt`; remove the old key once `drawbridge keys list` shows no secret uses it", envEncryptionKey)
+			"Make a key with `drawbridge keys generate encryption`; add it first in the list (it then only decrypts) and restart "+
+			"every Drawbridge; run `drawbridge keys reencrypt` with it last; restart every Drawbridge with it last; "+
+			"remove the old key once `drawbridge keys list` shows no secret uses it", envEncryptionKey)
 	}
 	path, unlock, err := lockKeyFile(cfg.Server.DataDir, encryptionKeyFile)
 	if err != nil {
