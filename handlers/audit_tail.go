@@ -34,6 +34,12 @@ func (h *AuditLog) Tail(c echo.Context) error {
 	if len(problems) > 0 {
 		return echo.NewHTTPError(http.StatusBadRequest, "The filter is not valid.")
 	}
+	// Checked before the stream opens: refused once, with 400, rather
+	// than answered 200 and closed at the first read, which a browser's
+	// EventSource would retry every few seconds.
+	if err := f.Validate(); err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "The filter is not valid: "+err.Error())
+	}
 	// From the last event the browser saw, or the newest now (whatever
 	// it is: the cursor follows the log's head, not the last match, so a
 	// tick reads only what is new).

@@ -31,19 +31,11 @@ func (h *AuditLog) Verify(c echo.Context) error {
 	}
 	results := make([]models.AuditChainResult, len(chains))
 	for i, ch := range chains {
-		results[i] = ch.Result()
-		if ch.CheckpointSeq == 0 || st.AuditRetentionDays != 0 {
-			continue
-		}
-		// Only retention deletes old events, and it is off: someone else
-		// removed them and left a checkpoint in their place. A chain
-		// broken further on keeps its break, which names an event; the
-		// flash says both.
-		problem := "starts from a retention checkpoint (seq " + strconv.FormatUint(ch.CheckpointSeq, 10) +
-			"), but retention is off: its older events were deleted by something else"
-		h.Sessions.AddFlash(c, views.Flash{Kind: views.FlashError, Message: "The chain of " + ch.Writer + " " + problem + "."})
-		if results[i].OK {
-			results[i].OK, results[i].Problem = false, problem
+		results[i] = ch.Result(st.AuditRetentionDays)
+		if ch.CheckpointSeq != 0 && st.AuditRetentionDays == 0 {
+			// Recorded only when there is no break (which names an event):
+			// the flash says both.
+			h.Sessions.AddFlash(c, views.Flash{Kind: views.FlashError, Message: "The chain of " + ch.Writer + " " + ch.CheckpointProblem() + "."})
 		}
 	}
 	if err := h.Store.RecordAuditVerification(ctx, time.Now(), results); err != nil {

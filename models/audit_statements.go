@@ -41,7 +41,7 @@ func (s *Store) auditStatements(ctx context.Context) (*auditStatements, error) {
 	if c.stmts != nil {
 		return c.stmts, nil
 	}
-	postgres := s.db.Dialector.Name() == "postgres"
+	postgres := s.isPostgres()
 	insertSQL := "INSERT INTO audit_events (" + auditInsertColumns + ") VALUES (" +
 		bindVars(postgres, 1, auditInsertColumnCount) + ")"
 	if postgres {

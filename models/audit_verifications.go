@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"gorm.io/gorm"
@@ -52,16 +53,30 @@ type AuditChainResult struct {
 	BrokenSeq uint64 `json:"broken_seq,omitempty"`
 }
 
-// Result is st as a verification records it.
-func (st AuditChainStatus) Result() AuditChainResult {
+// Result is st as a verification records it, given the retention in
+// days set when it ran. A chain that starts from a checkpoint while
+// retention is off is not OK: only retention deletes old events and
+// leaves one, so something else removed them. A break, which names an
+// event, is the problem kept when there are both.
+func (st AuditChainStatus) Result(retentionDays int) AuditChainResult {
 	r := AuditChainResult{
 		Writer: st.Writer, Events: st.Events, FirstSeq: st.FirstSeq, LastSeq: st.LastSeq, LastHash: st.LastHash,
 		CheckpointSeq: st.CheckpointSeq, OK: st.OK,
 	}
-	if st.Break != nil {
+	switch {
+	case st.Break != nil:
 		r.OK, r.Problem, r.BrokenID, r.BrokenSeq = false, st.Break.Problem, st.Break.ID, st.Break.Seq
+	case st.CheckpointSeq != 0 && retentionDays == 0:
+		r.OK, r.Problem = false, st.CheckpointProblem()
 	}
 	return r
+}
+
+// CheckpointProblem says why a chain that starts from a checkpoint while
+// retention is off is suspect.
+func (st AuditChainStatus) CheckpointProblem() string {
+	return "starts from a retention checkpoint (seq " + strconv.FormatUint(st.CheckpointSeq, 10) +
+		"), but retention is off: its older events were deleted by something else"
 }
 
 // auditVerification is a row of audit_verifications (auditVerificationV8).

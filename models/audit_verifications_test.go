@@ -61,7 +61,7 @@ func TestAuditVerificationRecordsVerifiedChains(t *testing.T) {
 	}
 	results := make([]AuditChainResult, len(chains))
 	for i, st := range chains {
-		results[i] = st.Result()
+		results[i] = st.Result(0)
 	}
 	if err := s.RecordAuditVerification(ctx, time.Now(), results); err != nil {
 		t.Fatal(err)

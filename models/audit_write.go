@@ -156,7 +156,7 @@ func (c *auditHeadCache) forget(writer string) {
 // it has none, of its checkpoint (retention deleted every event), or 0
 // and "": where its chain continues.
 func (s *Store) auditHead(ctx context.Context, tx *sql.Tx, writer string) (uint64, string, error) {
-	postgres := s.db.Dialector.Name() == "postgres"
+	postgres := s.isPostgres()
 	var (
 		seq  uint64
 		hash string

@@ -48,8 +48,11 @@ func (s *Store) checkEncryptionKeys(ctx context.Context, reencrypting bool) erro
 		return fmt.Errorf("models: the encryption check holds %q, want %q", got, encryptionCheck)
 	}
 	var sealed []string
-	if err := s.db.WithContext(ctx).Model(&sharedKey{}).Where("name = ?", sharedKeyCheck).Pluck("value", &sealed).Error; err != nil || len(sealed) != 1 {
-		return fmt.Errorf("models: read the encryption check: %v", err)
+	if err := s.db.WithContext(ctx).Model(&sharedKey{}).Where("name = ?", sharedKeyCheck).Pluck("value", &sealed).Error; err != nil {
+		return fmt.Errorf("models: read the encryption check: %w", err)
+	}
+	if len(sealed) != 1 {
+		return fmt.Errorf("models: read the encryption check: %d rows, want 1", len(sealed))
 	}
 	if kid, current := sealedKeyID(sealed[0]), s.cipher.CurrentKeyID(); kid != current && !reencrypting {
 		return fmt.Errorf("this process encrypts with key %q, but this database's secrets are sealed with key %q: "+

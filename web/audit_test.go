@@ -282,6 +282,16 @@ func TestAuditLiveTailStreamsNewRows(t *testing.T) {
 
 // An auditor reads the dashboard and the audit log, and nothing else of
 // the console; the configuration's auditors list makes one at sign-in.
+// A filter the store would refuse is refused before the stream opens:
+// a 400 the page can show, not a 200 closed at once that the browser's
+// EventSource retries forever.
+func TestAuditLiveTailRefusesABadFilter(t *testing.T) {
+	_, admin := auditWorld(t)
+	if resp, body := admin.get("/admin/audit/tail?range=1h&decision=bogus"); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("tail with decision=bogus: %d %.200s, want 400", resp.StatusCode, body)
+	}
+}
+
 func TestAuditorRole(t *testing.T) {
 	w, admin := auditWorld(t)
 	auditor := w.app.user(t, "auditor@example.com", false)

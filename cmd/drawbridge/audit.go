@@ -40,6 +40,10 @@ func auditCommand(ctx context.Context, args []string, env environment, sio stdio
 	if err != nil {
 		return fmt.Errorf("audit verify: %w", err)
 	}
+	settings, err := b.store.GetSettings(ctx)
+	if err != nil {
+		return fmt.Errorf("audit verify: %w", err)
+	}
 	if len(chains) == 0 {
 		fmt.Fprintln(sio.out, "The audit log is empty.")
 		return nil
@@ -49,10 +53,14 @@ func auditCommand(ctx context.Context, args []string, env environment, sio stdio
 	var broken []string
 	results := make([]models.AuditChainResult, len(chains))
 	for i, c := range chains {
-		results[i] = c.Result()
+		results[i] = c.Result(settings.AuditRetentionDays)
 		status := "intact, head " + shortHash(c.LastHash)
-		if c.Break != nil {
+		switch {
+		case c.Break != nil:
 			status = fmt.Sprintf("BROKEN at event %d (seq %d): %s", c.Break.ID, c.Break.Seq, c.Break.Problem)
+			broken = append(broken, c.Writer)
+		case !results[i].OK:
+			status = "BROKEN: " + results[i].Problem
 			broken = append(broken, c.Writer)
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\n", c.Writer, c.Events, c.LastSeq, status)

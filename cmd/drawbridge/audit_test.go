@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/drawbridge/drawbridge/models"
 )
@@ -66,5 +67,34 @@ func TestAuditVerify(t *testing.T) {
 	}
 	if c := last.Chains[0]; c.Writer != "test-writer" || c.OK || c.BrokenID != events[0].ID || c.BrokenSeq != 1 || !strings.Contains(c.Problem, "altered") {
 		t.Errorf("recorded chain %+v; want test-writer broken at event %d", c, events[0].ID)
+	}
+}
+
+// TestAuditVerifyCheckpointWithoutRetention: the CLI judges a chain that
+// starts from a checkpoint while retention is off as the console does,
+// broken, so a run of either never overwrites the other's finding.
+func TestAuditVerifyCheckpointWithoutRetention(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	ctx := context.Background()
+	b, err := openBackend(ctx, configFlags{dataDir: dir}, environment{}, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-48 * time.Hour)
+	events := []*models.AuditEvent{
+		{At: old, Kind: models.AuditKindSignIn, Decision: models.AuditAllow, Reasons: "[]"},
+		{At: time.Now(), Kind: models.AuditKindSignIn, Decision: models.AuditAllow, Reasons: "[]"},
+	}
+	if err := b.store.AppendAuditEvents(ctx, "w", events); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := b.store.DeleteAuditEventsBefore(ctx, time.Now().Add(-24*time.Hour), 10); err != nil || n != 1 {
+		t.Fatalf("deleted %d, %v", n, err)
+	}
+	b.Close()
+	var out bytes.Buffer
+	err = run(ctx, []string{"drawbridge", "audit", "verify", "--data-dir", dir}, nil, strings.NewReader(""), &out, &bytes.Buffer{})
+	if err == nil || !strings.Contains(out.String(), "retention is off") {
+		t.Errorf("verify: %q, %v; want the chain broken: a checkpoint while retention is off", out.String(), err)
 	}
 }

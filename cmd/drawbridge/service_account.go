@@ -48,8 +48,9 @@ Examples:
   drawbridge service-account rotate nightly-ci --grace 1h
   drawbridge service-account revoke nightly-ci
 
-A token names the console URL as its issuer: give these commands the same
---config (or --console-url) as serve. Times are UTC. Every command also
+A token names the console URL as its issuer (give these commands the same
+--config as serve, so it says the right one); the gateway accepts it by
+its hash while the account is live. Times are UTC. Every command also
 takes --config, --data-dir and the other serve flags.
 `
 
@@ -320,7 +321,7 @@ func (c saCommand) routesNamed(ctx context.Context, list string) (ids []uint, na
 
 // printToken shows a token once, with how to use it.
 func (c saCommand) printToken(jwt string) error {
-	_, err := fmt.Fprintf(c.out, `Issuer:   %s (only a Drawbridge with this console URL accepts the token)
+	_, err := fmt.Fprintf(c.out, `Issuer:   %s (informational: any Drawbridge on this database accepts the token while its account is live)
 
 Token (shown once: Drawbridge keeps only its hash and cannot show it again):
 
