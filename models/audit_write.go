@@ -52,10 +52,12 @@ func (s *Store) AppendAuditEvents(ctx context.Context, writer string, events []*
 	}
 	_, _, cached := s.auditHeads.get(writer)
 	err := s.appendAuditBatch(ctx, writer, events, cached)
-	if err != nil && cached {
+	if cached && errors.Is(err, ErrConflict) {
 		// The cached head was stale: another process writes under this
 		// writer's name, and the unique seq refused the batch. Read the
-		// head and try once more.
+		// head and try once more. Any other failure (a lock timeout, the
+		// database gone) is the caller's to see at once: trying again
+		// would only double the wait of a request held for its commit.
 		err = s.appendAuditBatch(ctx, writer, events, false)
 	}
 	if err != nil {
@@ -105,7 +107,7 @@ func (s *Store) appendAuditBatch(ctx context.Context, writer string, events []*A
 		e.Hash = e.chainHash()
 		prev = e.Hash
 		if err := st.insertEvent(ctx, insert, e); err != nil {
-			return fmt.Errorf("insert event %d of the chain: %w", e.Seq, err)
+			return fmt.Errorf("insert event %d of the chain: %w", e.Seq, s.translate(err))
 		}
 	}
 	if err := tx.Commit(); err != nil {

@@ -2,6 +2,7 @@ package models
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 
 	"gorm.io/gorm"
@@ -96,4 +97,16 @@ func dbError(err error) error {
 	default:
 		return err
 	}
+}
+
+// translate gives an error from a statement run through database/sql,
+// past gorm, the kind dbError gives gorm's: a unique violation is
+// ErrConflict, with the driver's error kept for its detail. Each
+// dialector knows its own driver's codes.
+func (s *Store) translate(err error) error {
+	t, ok := s.db.Dialector.(gorm.ErrorTranslator)
+	if !ok || !errors.Is(t.Translate(err), gorm.ErrDuplicatedKey) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrConflict, err)
 }
