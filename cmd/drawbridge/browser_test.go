@@ -20,6 +20,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -57,6 +58,10 @@ func runTests(m *testing.M) int {
 	dir, err := os.MkdirTemp("", "drawbridge-test-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "browser tests:", err)
+		return 1
+	}
+	if err := clearArtifacts(); err != nil {
+		fmt.Fprintln(os.Stderr, "browser tests: clear the artifacts of an earlier run:", err)
 		return 1
 	}
 	harness = &browserHarness{dir: dir}
@@ -212,6 +217,9 @@ func (h *browserHarness) close() {
 // chromedp context, which ends after tabTimeout or
 // when the test ends. Uncaught JavaScript exceptions and console or CSP
 // errors in the tab fail the test.
+// tabCount numbers the tabs the tests open, to name their artifacts.
+var tabCount atomic.Int64
+
 func newTab(t *testing.T) context.Context {
 	t.Helper()
 	parent, cancelTimeout := context.WithTimeout(harness.browser(t), tabTimeout)
@@ -226,11 +234,14 @@ func newTab(t *testing.T) context.Context {
 		t.Fatalf("open a browser tab: %v", err)
 	}
 
+	// Cleanups run last registered first: the page's problems are
+	// reported, then a failed test's tab is saved, then the tab closes.
+	name := fmt.Sprintf("tab-%d", tabCount.Add(1))
+	t.Cleanup(func() { saveTabOnFailure(t, ctx, name) })
 	problems := &pageProblems{}
 	if err := chromedp.Listen(ctx, problems.record); err != nil {
 		t.Fatalf("listen to the tab: %v", err)
 	}
-	// Registered after the tab's cleanup, so it runs before the tab closes.
 	t.Cleanup(func() {
 		for _, p := range problems.list() {
 			t.Errorf("browser: %s", p)
@@ -453,6 +464,7 @@ func tryStart(t *testing.T, bin, dataDir string, opts serveOptions) (*instance, 
 		if t.Failed() {
 			t.Logf("drawbridge stdout:\n%s", stdoutLog.String())
 			t.Logf("drawbridge stderr:\n%s", out)
+			saveProcessLog(t, inst.Pid, stdoutLog.String(), out)
 		}
 	})
 	return inst, nil
