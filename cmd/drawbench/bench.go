@@ -72,11 +72,35 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 }
 
 func (b *bench) run(ctx context.Context) error {
-	up, err := startSelf(ctx, "upstream", nil, b.stderr, "upstream", "--tools", strconv.Itoa(b.cfg.Tools))
-	if err != nil {
-		return err
+	targetPhases := b.cfg.runs(phaseCall) || b.cfg.runs(phaseList) || b.cfg.runs(phaseStream) || b.cfg.runs(phaseReload)
+	if targetPhases || b.cfg.runs(phaseReplicas) {
+		up, err := startSelf(ctx, "upstream", nil, b.stderr, "upstream", "--tools", strconv.Itoa(b.cfg.Tools))
+		if err != nil {
+			return err
+		}
+		b.upstream = b.kids.add(up)
 	}
-	b.upstream = b.kids.add(up)
+	if targetPhases {
+		if err := b.runTargetPhases(ctx); err != nil {
+			return err
+		}
+	}
+	if b.cfg.runs(phaseReplicas) {
+		if err := b.runReplicas(ctx); err != nil {
+			return fmt.Errorf("replicas: %w", err)
+		}
+	}
+	if b.cfg.runs(phaseAudit) {
+		if err := b.runAuditScale(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// runTargetPhases runs the phases that measure the upstream, the plain
+// proxies and the gateways side by side.
+func (b *bench) runTargetPhases(ctx context.Context) error {
 	targets, err := b.startTargets(ctx, true)
 	if err != nil {
 		return err
@@ -108,14 +132,7 @@ func (b *bench) run(ctx context.Context) error {
 		}
 	}
 	if b.cfg.runs(phaseReload) {
-		if err := b.runReloads(ctx, targets); err != nil {
-			return err
-		}
-	}
-	if b.cfg.runs(phaseReplicas) {
-		if err := b.runReplicas(ctx); err != nil {
-			return fmt.Errorf("replicas: %w", err)
-		}
+		return b.runReloads(ctx, targets)
 	}
 	return nil
 }

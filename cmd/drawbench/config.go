@@ -22,11 +22,12 @@ const (
 	// phaseReplicas: tools/call through one, two and three gateways on
 	// PostgreSQL, and how soon each obeys a change made elsewhere.
 	phaseReplicas = "replicas"
+	phaseAudit    = "audit" // the audit log's reads at a million events
 )
 
 // allPhases are every phase. The default is all of them, but replicas
 // only where PostgreSQL is to be had (see defaultPhases).
-var allPhases = []string{phaseCall, phaseList, phaseStream, phaseReload, phaseReplicas}
+var allPhases = []string{phaseCall, phaseList, phaseStream, phaseReload, phaseReplicas, phaseAudit}
 
 // postgresEnv, like -postgres, names a PostgreSQL server (an admin DSN)
 // for the replicas phase: the tests' variable, so that one setting serves

@@ -18,8 +18,10 @@ type report struct {
 	reloads []reloadRow
 	// replicas is the replicas phase's throughput; nil when it did not run.
 	replicas *replicaResult
-	skipped  []string
-	notes    []string
+	// audit is the audit phase's figures; nil when it did not run.
+	audit   []auditMetric
+	skipped []string
+	notes   []string
 }
 
 // series is one workload at one concurrency: every target, every round.
@@ -206,6 +208,9 @@ func (r *report) markdown() string {
 	}
 	if r.replicas != nil {
 		r.replicas.markdown(&b)
+	}
+	if len(r.audit) > 0 {
+		auditMarkdown(&b, r.audit)
 	}
 	p("\n## Targets\n\n")
 	for _, c := range r.checks() {
