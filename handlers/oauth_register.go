@@ -37,20 +37,22 @@ type RegistrationStore interface {
 // before anyone has signed in, and proves nothing by registering.
 type Registration struct {
 	Store RegistrationStore
-	// Limiter caps registrations per client address; nil allows any.
-	Limiter *RateLimiter
-	Logger  *slog.Logger
+	// Limit caps registrations per client address (see addressKey),
+	// counted in the database alike by every process sharing it; nil
+	// allows any.
+	Limit  *Throttle
+	Logger *slog.Logger
 }
 
 // NewRegistration returns a Registration that allows each client address
-// (an IPv4 address, or an IPv6 /64) ten registrations a minute, in bursts
-// of up to ten: plenty for a person setting up clients, too few to fill
-// the database.
-func NewRegistration(store RegistrationStore, logger *slog.Logger) *Registration {
+// (an IPv4 address, or an IPv6 /64) ten registrations in any minute,
+// across every replica: plenty for a person setting up clients, too few
+// to fill the database. events is where they are counted.
+func NewRegistration(store RegistrationStore, events ThrottleStore, logger *slog.Logger) *Registration {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Registration{Store: store, Limiter: NewRateLimiter(6*time.Second, 10), Logger: logger}
+	return &Registration{Store: store, Limit: NewThrottle(events, models.RegistrationScopeAddress, 10, time.Minute), Logger: logger}
 }
 
 // clientMetadata is a registration request as checked and completed with
@@ -87,10 +89,8 @@ type registrationResponse struct {
 // this once. Every refusal is an OAuth error body.
 func (r *Registration) Register(c echo.Context) error {
 	ctx := c.Request().Context()
-	if ok, wait := r.Limiter.Allow(addressKey(c.RealIP())); !ok {
-		c.Response().Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
-		return writeOAuthError(c, &OAuthError{Status: http.StatusTooManyRequests, Code: oauthTemporarilyUnavailable,
-			Description: "Too many registrations from this address; try again after the time in Retry-After"})
+	if e := r.limit(c); e != nil {
+		return writeOAuthError(c, e)
 	}
 	settings, err := r.Store.GetSettings(ctx)
 	if err != nil {
@@ -147,6 +147,32 @@ func (r *Registration) Register(c echo.Context) error {
 		resp.ClientSecret, resp.ClientSecretExpiresAt = secret, &never
 	}
 	return writeOAuthJSON(c, http.StatusCreated, resp)
+}
+
+// limit counts the registration against the client's address, and
+// refuses it, before anything else is read, when the address has used up
+// its registrations or the count cannot be taken. An uncounted
+// registration would be a free one, so a store that does not answer
+// means no registrations, not unlimited ones.
+func (r *Registration) limit(c echo.Context) *OAuthError {
+	if r.Limit == nil {
+		return nil
+	}
+	a, err := r.Limit.Attempt(c.Request().Context(), addressKey(c.RealIP()))
+	if err != nil {
+		r.Logger.ErrorContext(c.Request().Context(), "oauth: registration failed", "step", "count registrations", "err", err,
+			"id", c.Response().Header().Get(echo.HeaderXRequestID))
+		return &OAuthError{Status: http.StatusServiceUnavailable, Code: oauthTemporarilyUnavailable,
+			Description: "Drawbridge cannot take registrations right now; try again later"}
+	}
+	if a.Blocked {
+		// Whole seconds, rounded up, and never 0: a client told to retry
+		// at once would only be refused again.
+		c.Response().Header().Set("Retry-After", strconv.Itoa(max(int((a.Wait+time.Second-1)/time.Second), 1)))
+		return &OAuthError{Status: http.StatusTooManyRequests, Code: oauthTemporarilyUnavailable,
+			Description: "Too many registrations from this address; try again after the time in Retry-After"}
+	}
+	return nil
 }
 
 // serverError logs what failed inside and tells the client only that it

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -27,12 +28,25 @@ type registerApp struct {
 	log   *bytes.Buffer
 }
 
+// newRegisterApp is a Registration on a fresh store, with no limit on
+// registrations: most tests register more than a client address may.
 func newRegisterApp(t *testing.T) *registerApp {
 	t.Helper()
+	a := newRegisterAppOn(newTestStore(t), nil)
+	a.reg.Limit = nil
+	return a
+}
+
+// newRegisterAppOn is NewRegistration on store, counting registrations
+// in events (store itself when nil).
+func newRegisterAppOn(store *models.Store, events ThrottleStore) *registerApp {
 	var log bytes.Buffer
-	a := &registerApp{e: echo.New(), store: newTestStore(t), log: &log}
+	if events == nil {
+		events = store
+	}
+	a := &registerApp{e: echo.New(), store: store, log: &log}
 	a.e.IPExtractor = echo.ExtractIPDirect()
-	a.reg = &Registration{Store: a.store, Logger: slog.New(slog.NewTextHandler(&log, nil))}
+	a.reg = NewRegistration(store, events, slog.New(slog.NewTextHandler(&log, nil)))
 	a.e.POST("/oauth/register", a.reg.Register)
 	return a
 }
@@ -407,9 +421,8 @@ func TestRegisterTurnedOff(t *testing.T) {
 
 func TestRegisterRateLimited(t *testing.T) {
 	a := newRegisterApp(t)
-	clock := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
-	a.reg.Limiter = NewRateLimiter(30*time.Second, 2)
-	a.reg.Limiter.now = func() time.Time { return clock }
+	c := &clock{t: time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)}
+	a.reg.Limit = newTestThrottle(a.store, models.RegistrationScopeAddress, 2, 30*time.Second, c)
 	const body = `{"redirect_uris":["https://a.example/cb"]}`
 	post := func(addr string) *httptest.ResponseRecorder { return a.post(t, addr, echo.MIMEApplicationJSON, body) }
 
@@ -440,50 +453,68 @@ func TestRegisterRateLimited(t *testing.T) {
 		t.Errorf("another /64: status %d, want 201", rec.Code)
 	}
 
-	// Time refills the allowance, one registration per interval.
-	clock = clock.Add(29 * time.Second)
-	assertOAuthError(t, post("192.0.2.1:1000"), http.StatusTooManyRequests, oauthTemporarilyUnavailable, "")
-	if rec := post("192.0.2.1:1000"); rec.Header().Get("Retry-After") != "1" {
-		t.Errorf("Retry-After = %q a second before the refill, want 1", rec.Header().Get("Retry-After"))
+	// The window slides: the refusals were not counted, and the first
+	// registrations leave it 30 s after they were made.
+	c.advance(29 * time.Second)
+	if rec := post("192.0.2.1:1000"); rec.Code != http.StatusTooManyRequests || rec.Header().Get("Retry-After") != "1" {
+		t.Errorf("a second before the window slides: status %d, Retry-After %q; want 429 and 1", rec.Code, rec.Header().Get("Retry-After"))
 	}
-	clock = clock.Add(time.Second)
+	c.advance(time.Second)
+	if rec := post("192.0.2.1:1000"); rec.Code != http.StatusTooManyRequests || rec.Header().Get("Retry-After") != "1" {
+		t.Errorf("as the window slides: status %d, Retry-After %q; want 429 and 1, never 0", rec.Code, rec.Header().Get("Retry-After"))
+	}
+	c.advance(time.Second)
 	if rec := post("192.0.2.1:1000"); rec.Code != http.StatusCreated {
-		t.Errorf("after the interval: status %d, want 201", rec.Code)
+		t.Errorf("after the window: status %d, want 201", rec.Code)
 	}
 	if n := a.clientCount(t); n != 7 {
 		t.Errorf("%d clients stored, want 7", n)
 	}
 }
 
-func TestRateLimiterBoundsMemory(t *testing.T) {
-	clock := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
-	l := NewRateLimiter(time.Second, 1)
-	l.now = func() time.Time { return clock }
-	l.maxKeys = 3
-	for _, k := range []string{"a", "b", "c"} {
-		if ok, _ := l.Allow(k); !ok {
-			t.Fatalf("first event of %s refused", k)
-		}
+// Two Registrations on one database stand for two replicas: of
+// registrations sent to both at once from one address, ten pass in all,
+// as NewRegistration allows, not ten on each.
+func TestRegisterRateLimitSharedByReplicas(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "drawbridge.db")
+	replicas := []*registerApp{newRegisterAppOn(openStoreAt(t, path), nil), newRegisterAppOn(openStoreAt(t, path), nil)}
+	var (
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		counts = map[int]int{}
+	)
+	for i := range 30 {
+		wg.Go(func() {
+			rec := replicas[i%2].post(t, "192.0.2.1:1234", echo.MIMEApplicationJSON, `{"redirect_uris":["https://a.example/cb"]}`)
+			mu.Lock()
+			defer mu.Unlock()
+			counts[rec.Code]++
+		})
 	}
-	// Full, and nothing has refilled: a fourth key clears the lot.
-	l.Allow("d")
-	if len(l.keys) != 1 {
-		t.Errorf("%d keys after a sweep under a flood, want 1", len(l.keys))
+	wg.Wait()
+	if counts[http.StatusCreated] != 10 || counts[http.StatusTooManyRequests] != 20 {
+		t.Errorf("answers %v: want 10 registered (201) across both, the other 20 refused (429)", counts)
 	}
-	// Refilled keys go first, and the others stay limited.
-	l.Allow("e")
-	clock = clock.Add(2 * time.Second)
-	l.Allow("f") // d, e, f: full again
-	l.Allow("g")
-	if _, kept := l.keys["f"]; !kept || len(l.keys) != 2 {
-		t.Errorf("keys after sweeping refilled ones: %v", l.keys)
+	if n := replicas[1].clientCount(t); n != 10 {
+		t.Errorf("%d clients stored, want 10", n)
 	}
-	if ok, _ := l.Allow("f"); ok {
-		t.Error("a key that was not refilled lost its limit in the sweep")
+}
+
+// A registration that cannot be counted is refused with 503, not let
+// through uncounted: the limit fails closed, as sign-in's does.
+func TestRegisterWhenTheCountFails(t *testing.T) {
+	store := newTestStore(t)
+	a := newRegisterAppOn(store, &brokenFailures{Store: store, take: errors.New("database is on fire")})
+	rec := a.post(t, "192.0.2.1:1234", echo.MIMEApplicationJSON, `{"redirect_uris":["https://a.example/cb"]}`)
+	assertOAuthError(t, rec, http.StatusServiceUnavailable, oauthTemporarilyUnavailable, "cannot take registrations")
+	if strings.Contains(rec.Body.String(), "fire") {
+		t.Errorf("the answer tells too much: %s", rec.Body)
 	}
-	var nilLimiter *RateLimiter
-	if ok, _ := nilLimiter.Allow("x"); !ok {
-		t.Error("a nil RateLimiter refused")
+	if !strings.Contains(a.log.String(), "level=ERROR") || !strings.Contains(a.log.String(), "fire") {
+		t.Errorf("log %q: want the store's error at level ERROR", a.log)
+	}
+	if n := a.clientCount(t); n != 0 {
+		t.Errorf("%d clients stored, want none", n)
 	}
 }
 
@@ -545,7 +576,7 @@ func TestRegisterStoreFailures(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var log bytes.Buffer
 			e := echo.New()
-			reg := NewRegistration(tt.store, slog.New(slog.NewTextHandler(&log, nil)))
+			reg := NewRegistration(tt.store, newTestStore(t), slog.New(slog.NewTextHandler(&log, nil)))
 			e.POST("/oauth/register", reg.Register)
 			req := httptest.NewRequest(http.MethodPost, "/oauth/register", strings.NewReader(`{"redirect_uris":["https://a.example/cb"],"token_endpoint_auth_method":"client_secret_post"}`))
 			req.Header.Set(echo.HeaderContentType, echo.MIMEApplicationJSON)

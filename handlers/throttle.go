@@ -2,88 +2,99 @@ package handlers
 
 import (
 	"context"
+	"net/netip"
 	"time"
+
+	"github.com/drawbridge/drawbridge/models"
 )
 
-// ThrottleStore is what a Throttle counts through: the failed sign-in
-// attempts in the database, which every process sharing it counts alike.
-// *models.Store satisfies it.
+// ThrottleStore is what a Throttle counts through: the rate events in the
+// database, which every process sharing it counts alike. *models.Store
+// satisfies it.
 type ThrottleStore interface {
-	RecordSignInFailure(ctx context.Context, scope, key string, at time.Time) (uint64, error)
-	ForgetSignInFailure(ctx context.Context, id uint64) error
-	SignInFailures(ctx context.Context, scope, key string, since time.Time) (count int, oldest time.Time, err error)
-	ClearSignInFailures(ctx context.Context, scope, key string) error
+	TakeRateEvent(ctx context.Context, l models.RateLimit, key string, at time.Time) (models.RateTake, error)
+	ForgetRateEvent(ctx context.Context, id uint64) error
+	CountRateEvents(ctx context.Context, scope, key string, since time.Time) (count int, oldest time.Time, err error)
+	ClearRateEvents(ctx context.Context, scope, key string) error
 }
 
-// Throttle counts failed sign-in attempts per key (an account, an IP) over
-// a sliding window and refuses further attempts once a key reaches its
-// limit. The counts live in the store, not in this process: with several
-// replicas behind a load balancer, a guesser gets limit attempts in all,
-// not limit per replica. The store keeps the attempts only as long as
-// throttling needs them; the record of them is the audit log.
+// Throttle counts attempts per key (an account, a client address) over a
+// sliding window and refuses further attempts once a key reaches its
+// limit: failed sign-ins, dynamic client registrations. The counts live
+// in the store, not in this process. With several replicas behind a load
+// balancer, a key gets limit attempts in all, not limit per replica, and
+// a restart forgets nothing. The store keeps the attempts only as long
+// as throttling needs them. The record of them is the audit log and the
+// registered clients.
 type Throttle struct {
-	store  ThrottleStore
-	scope  string // models.SignInScopeAccount or models.SignInScopeAddress
-	limit  int
-	window time.Duration
-	now    func() time.Time
+	store ThrottleStore
+	limit models.RateLimit
+	now   func() time.Time
 }
 
-// NewThrottle allows limit failures per key of scope within window.
+// NewThrottle allows limit attempts per key of scope within window.
 func NewThrottle(store ThrottleStore, scope string, limit int, window time.Duration) *Throttle {
-	return &Throttle{store: store, scope: scope, limit: limit, window: window, now: time.Now}
+	return &Throttle{store: store, limit: models.RateLimit{Scope: scope, Limit: limit, Window: window}, now: time.Now}
 }
 
 // Blocked reports whether key has used up its attempts, and for how long:
-// until the oldest failure in the window leaves it.
+// until the oldest attempt in the window leaves it.
 func (t *Throttle) Blocked(ctx context.Context, key string) (bool, time.Duration, error) {
 	now := t.now()
-	n, oldest, err := t.store.SignInFailures(ctx, t.scope, key, now.Add(-t.window))
-	if err != nil || n < t.limit {
+	n, oldest, err := t.store.CountRateEvents(ctx, t.limit.Scope, key, now.Add(-t.limit.Window))
+	if err != nil || n < t.limit.Limit {
 		return false, 0, err
 	}
-	return true, max(oldest.Add(t.window).Sub(now), 0), nil
+	return true, max(oldest.Add(t.limit.Window).Sub(now), 0), nil
 }
 
-// Attempt is one sign-in attempt counted against a key.
+// Attempt is one attempt against a key, counted unless Blocked.
 type Attempt struct {
 	id      uint64
-	Blocked bool          // the key was over its limit with this attempt
-	Wait    time.Duration // until the oldest failure in the window leaves it
+	Blocked bool          // the key had used up its attempts; this one is not counted
+	Wait    time.Duration // until the oldest attempt in the window leaves it
 }
 
-// Attempt counts an attempt against key as failed before the password is
-// checked, then counts the key's failures: requests sent together cannot
-// all pass the count before any failure is written, and a failure that
-// cannot be written is an error, never an uncounted guess. Forgive the
-// attempt when it turns out not to have failed (or was refused unseen).
+// Attempt counts an attempt against key if key is under its limit, and
+// blocks it if not. The count and the record are one step in the store,
+// so of requests sent together, to this process or any other, only limit
+// pass. An attempt that cannot be counted is an error, never waved
+// through. Sign-in counts each attempt as failed before the password is
+// checked, and forgives it when it turns out not to have failed.
 func (t *Throttle) Attempt(ctx context.Context, key string) (Attempt, error) {
-	now := t.now()
-	id, err := t.store.RecordSignInFailure(ctx, t.scope, key, now)
+	take, err := t.store.TakeRateEvent(ctx, t.limit, key, t.now())
 	if err != nil {
 		return Attempt{}, err
 	}
-	n, oldest, err := t.store.SignInFailures(ctx, t.scope, key, now.Add(-t.window))
-	if err != nil {
-		return Attempt{id: id}, err
-	}
-	a := Attempt{id: id, Blocked: n > t.limit}
-	if a.Blocked {
-		a.Wait = max(oldest.Add(t.window).Sub(now), 0)
-	}
-	return a, nil
+	return Attempt{id: take.ID, Blocked: !take.Allowed, Wait: take.RetryAfter}, nil
 }
 
-// Forgive takes back an attempt that did not fail: a right password, or
-// one refused by the throttle without being checked.
+// Forgive takes back an attempt that did not fail: a right password. A
+// blocked attempt was never counted, and forgiving it does nothing.
 func (t *Throttle) Forgive(ctx context.Context, a Attempt) error {
 	if a.id == 0 {
 		return nil
 	}
-	return t.store.ForgetSignInFailure(ctx, a.id)
+	return t.store.ForgetRateEvent(ctx, a.id)
 }
 
-// Reset forgets key's failures, after a successful sign-in.
+// Reset forgets key's attempts, after a successful sign-in.
 func (t *Throttle) Reset(ctx context.Context, key string) error {
-	return t.store.ClearSignInFailures(ctx, t.scope, key)
+	return t.store.ClearRateEvents(ctx, t.limit.Scope, key)
+}
+
+// addressKey is what the address throttles count a client address under:
+// the address itself for IPv4, its /64 for IPv6, since one host usually
+// has a whole /64 to pick addresses from.
+func addressKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	a = a.Unmap().WithZone("")
+	if a.Is6() {
+		p, _ := a.Prefix(64)
+		return p.String()
+	}
+	return a.String()
 }

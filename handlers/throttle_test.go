@@ -63,9 +63,12 @@ func TestThrottle(t *testing.T) {
 	if b, _ := blocked(t, th, "b"); b {
 		t.Error("another key is blocked too")
 	}
+	if a := fail(t, th, "a"); !a.Blocked || a.Wait != 30*time.Second {
+		t.Fatalf("an attempt at the limit: %+v, want blocked for 30s", a)
+	}
 	c.advance(31 * time.Second)
 	if b, _ := blocked(t, th, "a"); b {
-		t.Error("still blocked after the window slid past the first failure")
+		t.Error("still blocked after the window slid past the first failure (or the blocked attempt counted)")
 	}
 	fail(t, th, "a")
 	if err := th.Reset(context.Background(), "a"); err != nil {

@@ -42,7 +42,7 @@ func TestMigration11QueryPlans(t *testing.T) {
 		args        []any
 		want        string
 	}{
-		{"count", signInFailuresSQL, []any{sql.Named("scope", SignInScopeAccount), sql.Named("key", hash), sql.Named("since", at)},
+		{"count", rateEventsSQL, []any{sql.Named("scope", SignInScopeAccount), sql.Named("key", hash), sql.Named("since", at)},
 			"SEARCH sign_in_failures USING COVERING INDEX idx_sign_in_failures_key (scope=? AND key_hash=? AND at>?); " +
 				"SCALAR SUBQUERY 1; SEARCH sign_in_failures USING COVERING INDEX idx_sign_in_failures_key (scope=? AND key_hash=? AND at>?)"},
 		{"a key's old rows", "DELETE FROM sign_in_failures WHERE scope = ? AND key_hash = ? AND at < ?", []any{SignInScopeAccount, hash, at},
@@ -82,10 +82,10 @@ func TestUpgradeFromV10ThroughMigration11(t *testing.T) {
 		t.Fatalf("SchemaVersion = %d, %v; want at least 11", v, err)
 	}
 	at := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
-	if _, err := s.RecordSignInFailure(ctx, SignInScopeAddress, "192.0.2.7", at); err != nil {
-		t.Fatal(err)
+	if take, err := s.TakeRateEvent(ctx, RateLimit{Scope: SignInScopeAddress, Limit: 5, Window: time.Minute}, "192.0.2.7", at); err != nil || !take.Allowed {
+		t.Fatal(take, err)
 	}
-	if n, oldest, err := s.SignInFailures(ctx, SignInScopeAddress, "192.0.2.7", at); err != nil || n != 1 || !oldest.Equal(at) {
+	if n, oldest, err := s.CountRateEvents(ctx, SignInScopeAddress, "192.0.2.7", at); err != nil || n != 1 || !oldest.Equal(at) {
 		t.Errorf("after the upgrade: %d failures, oldest %v, %v; want 1 at %v", n, oldest, err, at)
 	}
 }
@@ -94,7 +94,7 @@ func TestUpgradeFromV10ThroughMigration11(t *testing.T) {
 // the columns migration 11 created.
 func TestMigration11FrozenTypes(t *testing.T) {
 	s := newTestStore(t)
-	model := &signInFailure{}
+	model := &rateEvent{}
 	stmt := s.db.Model(model).Statement
 	if err := stmt.Parse(model); err != nil {
 		t.Fatal(err)

@@ -17,21 +17,22 @@ const (
 	retentionPause = 50 * time.Millisecond
 )
 
-// signInFailuresKeep is how long failed sign-in attempts stay for the
-// throttles to count: longer than their window (15 minutes), which is
-// all they look back on.
-const signInFailuresKeep = time.Hour
+// rateEventsKeep is how long rate events (failed sign-ins, client
+// registrations) stay for the throttles to count: longer than the longest
+// window (sign-in's 15 minutes; registration's is one), which is all they
+// look back on.
+const rateEventsKeep = time.Hour
 
 // retentionStore is what the retention job needs.
 type retentionStore interface {
 	GetSettings(ctx context.Context) (models.Settings, error)
 	DeleteAuditEventsBefore(ctx context.Context, cutoff time.Time, batch int) (int, error)
-	DeleteSignInFailuresBefore(ctx context.Context, t time.Time) (int64, error)
+	DeleteRateEventsBefore(ctx context.Context, t time.Time) (int64, error)
 }
 
 // runRetention deletes audit events older than the retention setting,
-// in small batches, and the failed sign-in attempts the throttles no
-// longer count, until ctx ends. A checkpoint per writer keeps the chains
+// in small batches, and the rate events the throttles no longer count,
+// until ctx ends. A checkpoint per writer keeps the chains
 // verifiable from where the deleted events stopped.
 func runRetention(ctx context.Context, store retentionStore, log *slog.Logger) {
 	t := time.NewTicker(retentionEvery)
@@ -42,10 +43,10 @@ func runRetention(ctx context.Context, store retentionStore, log *slog.Logger) {
 		} else if n > 0 {
 			log.Info("audit retention: deleted old events", "events", n)
 		}
-		if n, err := pruneSignInFailures(ctx, store, time.Now()); err != nil && ctx.Err() == nil {
-			log.Warn("sign-in failure retention", "error", err)
+		if n, err := pruneRateEvents(ctx, store, time.Now()); err != nil && ctx.Err() == nil {
+			log.Warn("rate event retention", "error", err)
 		} else if n > 0 {
-			log.Debug("sign-in failure retention: deleted old failures", "failures", n)
+			log.Debug("rate event retention: deleted old events", "events", n)
 		}
 		select {
 		case <-ctx.Done():
@@ -78,10 +79,10 @@ func pruneAudit(ctx context.Context, store retentionStore, now time.Time) (int, 
 	}
 }
 
-// pruneSignInFailures deletes the failed sign-in attempts older than
-// signInFailuresKeep, as of now, and returns how many. Every replica
-// sweeps; the deletion is one indexed range of at, and a second sweep
-// finds nothing left.
-func pruneSignInFailures(ctx context.Context, store retentionStore, now time.Time) (int64, error) {
-	return store.DeleteSignInFailuresBefore(ctx, now.Add(-signInFailuresKeep))
+// pruneRateEvents deletes the rate events of every scope older than
+// rateEventsKeep, as of now, and returns how many. Every replica sweeps;
+// the deletion is one indexed range of at, and a second sweep finds
+// nothing left.
+func pruneRateEvents(ctx context.Context, store retentionStore, now time.Time) (int64, error) {
+	return store.DeleteRateEventsBefore(ctx, now.Add(-rateEventsKeep))
 }

@@ -55,8 +55,8 @@ func TestRetentionDeletesOnlyOldEvents(t *testing.T) {
 	}
 }
 
-// The sweep deletes the failed sign-in attempts older than an hour, and
-// only those: the throttles still count the recent ones.
+// The sweep deletes the rate events older than an hour, of every scope,
+// and only those: the throttles still count the recent ones.
 func TestRetentionDeletesOldSignInFailures(t *testing.T) {
 	// A store alone: a running server's own retention job would race
 	// the test to the old rows.
@@ -65,15 +65,21 @@ func TestRetentionDeletesOldSignInFailures(t *testing.T) {
 	store := newTestStore(t, cfg)
 	ctx := context.Background()
 	now := time.Now()
-	for _, at := range []time.Time{now.Add(-3 * time.Hour), now.Add(-61 * time.Minute), now.Add(-59 * time.Minute), now} {
-		if _, err := store.RecordSignInFailure(ctx, models.SignInScopeAddress, "192.0.2.7", at); err != nil {
-			t.Fatal(err)
+	scopes := []string{models.SignInScopeAddress, models.RegistrationScopeAddress}
+	for _, scope := range scopes {
+		for _, at := range []time.Time{now.Add(-3 * time.Hour), now.Add(-61 * time.Minute), now.Add(-59 * time.Minute), now} {
+			l := models.RateLimit{Scope: scope, Limit: 10, Window: time.Minute}
+			if take, err := store.TakeRateEvent(ctx, l, "192.0.2.7", at); err != nil || !take.Allowed {
+				t.Fatal(take, err)
+			}
 		}
 	}
-	if n, err := pruneSignInFailures(ctx, store, now); err != nil || n != 2 {
-		t.Fatalf("deleted %d, %v; want the 2 older than an hour", n, err)
+	if n, err := pruneRateEvents(ctx, store, now); err != nil || n != 4 {
+		t.Fatalf("deleted %d, %v; want the 4 older than an hour", n, err)
 	}
-	if n, _, err := store.SignInFailures(ctx, models.SignInScopeAddress, "192.0.2.7", now.Add(-24*time.Hour)); err != nil || n != 2 {
-		t.Errorf("%d failures left, %v; want the 2 of the last hour", n, err)
+	for _, scope := range scopes {
+		if n, _, err := store.CountRateEvents(ctx, scope, "192.0.2.7", now.Add(-24*time.Hour)); err != nil || n != 2 {
+			t.Errorf("%s: %d events left, %v; want the 2 of the last hour", scope, n, err)
+		}
 	}
 }

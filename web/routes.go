@@ -74,7 +74,7 @@ func routes(e *echo.Echo, d Deps, m *metrics, base handlers.Base, sessions *Sess
 	clientAPI := e.Group("/oauth", publicCORS(), noStore)
 	clientAPI.POST("/token", oauth.Token)
 	clientAPI.POST("/revoke", oauth.Revoke)
-	registration := handlers.NewRegistration(d.Store, d.Logger)
+	registration := handlers.NewRegistration(d.Store, d.Store, d.Logger)
 	clientAPI.POST("/register", registration.Register)
 	for _, p := range []string{"/token", "/revoke", "/register"} {
 		clientAPI.OPTIONS(p, echo.MethodNotAllowedHandler)
