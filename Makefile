@@ -6,6 +6,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 OIDC_TEST_PROVIDER := web/webtest/oidcprovider
 MCP_INSPECTOR := cmd/drawbridge/testdata/inspector
+MCP_TS_CLIENT := cmd/drawbridge/testdata/tsclient
 
 .DEFAULT_GOAL := help
 .PHONY: help run build test testdeps lint generate verify bench clean
@@ -23,7 +24,7 @@ test: testdeps ## Run every test, with the race detector; the store's again on P
 	$(GO) test -race -count=1 -timeout 15m ./...
 	DRAWBRIDGE_TEST_DB=postgres $(GO) test -race -count=1 -timeout 15m ./models/... ./proxy/vault/
 
-testdeps: $(OIDC_TEST_PROVIDER)/node_modules/.package-lock.json $(MCP_INSPECTOR)/node_modules/.package-lock.json ## Install what the tests need (the test OIDC provider, the MCP Inspector)
+testdeps: $(OIDC_TEST_PROVIDER)/node_modules/.package-lock.json $(MCP_INSPECTOR)/node_modules/.package-lock.json $(MCP_TS_CLIENT)/node_modules/.package-lock.json ## Install what the tests need (the test OIDC provider, the MCP Inspector, the TypeScript MCP client)
 	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
 		{ echo "browser tests need Chromium: apt-get install -y chromium" >&2; exit 1; }
 
@@ -32,6 +33,9 @@ $(OIDC_TEST_PROVIDER)/node_modules/.package-lock.json: $(OIDC_TEST_PROVIDER)/pac
 
 $(MCP_INSPECTOR)/node_modules/.package-lock.json: $(MCP_INSPECTOR)/package-lock.json
 	npm ci --prefix $(MCP_INSPECTOR) --no-audit --no-fund
+
+$(MCP_TS_CLIENT)/node_modules/.package-lock.json: $(MCP_TS_CLIENT)/package-lock.json
+	npm ci --prefix $(MCP_TS_CLIENT) --no-audit --no-fund
 
 lint: ## go vet and gofmt
 	$(GO) vet ./...
