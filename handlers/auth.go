@@ -21,6 +21,9 @@ type AuthUsers interface {
 	RecordSignIn(ctx context.Context, id uint, at time.Time) error
 	SetAdmin(ctx context.Context, id uint, admin bool) error
 	SetAuditor(ctx context.Context, id uint, auditor bool) error
+	// GetRoute finds the route a sign-in is handed to, whose host the
+	// sign-in form must be allowed to end at.
+	GetRoute(ctx context.Context, id uint) (*models.Route, error)
 }
 
 // Auth serves the sign-in page, local password sign-in and sign-out.
@@ -178,6 +181,8 @@ func (h *Auth) Logout(c echo.Context) error {
 func (h *Auth) renderLogin(c echo.Context, status int, msg, email, next string) error {
 	if target := authorizeRedirect(next); target != "" {
 		allowFormTarget(c, target)
+	} else if id := routeSignInID(next); id != 0 {
+		h.allowRouteHost(c, id)
 	}
 	providers := make([]views.LoginProvider, len(h.Providers))
 	for i, p := range h.Providers {
@@ -192,6 +197,18 @@ func (h *Auth) renderLogin(c echo.Context, status int, msg, email, next string) 
 		LocalAccounts: h.LocalAccounts,
 		Providers:     providers,
 	}))
+}
+
+// allowRouteHost lets the sign-in form end, after /login/route, at the
+// host of the route with this id, which is where a browser route (an
+// mcp_client or http route) hands its sign-in back. Without it the browser
+// refuses that last redirect of the submission.
+func (h *Auth) allowRouteHost(c echo.Context, id uint) {
+	r, err := h.Users.GetRoute(c.Request().Context(), id)
+	if err != nil || !r.Enabled || r.Kind == models.KindMCPServer {
+		return // /login/route refuses it too
+	}
+	allowFormSource(c, originSource(r.From))
 }
 
 // landing is where a user goes after sign-in: next if given, otherwise the
