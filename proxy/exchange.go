@@ -44,7 +44,14 @@ type exchange struct {
 func (x *exchange) decide() bool {
 	if x.r.Method != http.MethodPost {
 		// A GET stream or a DELETE of a session: no message to read, the
-		// policies decide on the HTTP method and path.
+		// policies decide on the HTTP method and path. So no body may
+		// come with it: unread, it would go upstream undecided, to a
+		// server (or a method-override layer) that might run it.
+		if x.r.ContentLength != 0 {
+			x.e.refuseUnreadable(x.w, x.route, &mcp.Error{Status: http.StatusBadRequest, Code: mcp.CodeInvalidRequest,
+				Message: "only a POST may carry a body"})
+			return false
+		}
 		d := policy.Evaluate(x.route.Policies, &x.in)
 		return x.record([]mcp.Message{{}}, []policy.Decision{d}, d.Allow)
 	}

@@ -26,6 +26,8 @@ type testApp struct {
 	Store  *models.Store
 	Server *Server
 	Config Config
+	// Keys are the server's secrets, for tests that forge what it signs.
+	Keys Keys
 }
 
 // newTestApp starts a console; edit may change the config first.
@@ -42,7 +44,8 @@ func newTestApp(t *testing.T, edit ...func(*Config)) *testApp {
 		t.Fatal(err)
 	}
 	store := newTestStore(t, cfg)
-	srv, err := New(Deps{Config: cfg, Keys: testKeys(t), Store: store, Logger: testLogger(t), Version: "test"})
+	keys := testKeys(t)
+	srv, err := New(Deps{Config: cfg, Keys: keys, Store: store, Logger: testLogger(t), Version: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +60,7 @@ func newTestApp(t *testing.T, edit ...func(*Config)) *testApp {
 		<-done
 		srv.Close(context.Background())
 	})
-	return &testApp{URL: ts.URL, Store: store, Server: srv, Config: cfg}
+	return &testApp{URL: ts.URL, Store: store, Server: srv, Config: cfg, Keys: keys}
 }
 
 func newTestStore(t *testing.T, cfg Config) *models.Store {
