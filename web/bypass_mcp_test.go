@@ -65,6 +65,7 @@ func TestBypassMCPBody(t *testing.T) {
 		{name: "trailing space in the tool name", body: toolCall("admin_reset ", `{}`), status: 400, code: params},
 		{name: "NUL after the tool name", body: toolCall(`admin_reset\u0000`, `{}`), status: 400, code: params},
 		{name: "trailing space in the method", body: strings.Replace(deny, `"tools/call"`, `"tools/call "`, 1), status: 400, code: invalid},
+		{name: "method in other letter case", body: strings.Replace(deny, `"tools/call"`, `"Tools/Call"`, 1), status: 400, code: invalid},
 		{name: "method not a string", body: strings.Replace(deny, `"tools/call"`, `["tools/call"]`, 1), status: 400, code: invalid},
 		{name: "wrong jsonrpc version", body: strings.Replace(deny, `"2.0"`, `"1.0"`, 1), status: 400, code: invalid},
 		{name: "id as an object", body: strings.Replace(deny, `"id":1`, `"id":{"a":1}`, 1), status: 400, code: invalid},

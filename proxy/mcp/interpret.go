@@ -1,6 +1,9 @@
 package mcp
 
-import "strconv"
+import (
+	"bytes"
+	"strconv"
+)
 
 // interpret checks the meaning of a message's members, fills m, and reports
 // whether m.ID was read for sure. Its refusals are soft: the JSON is sound,
@@ -34,6 +37,10 @@ func (p *scanner) interpret(env *envelope, m *Message) (idOK bool) {
 	method := p.stringAt(env.method.start)
 	if !validMethod(method) {
 		p.fail(400, CodeInvalidRequest, "method "+quoteExcerpt(method)+" is not printable ASCII without spaces")
+		return idOK
+	}
+	if known := caseVariantOf(method); known != "" {
+		p.fail(400, CodeInvalidRequest, "method "+quoteExcerpt(method)+" differs from "+known+" only in case")
 		return idOK
 	}
 	m.Method = internMethod(method)
@@ -143,6 +150,23 @@ func validMethod(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// namedMethods are the methods whose name or URI policies decide on.
+var namedMethods = [][]byte{[]byte("tools/call"), []byte("tools/list"), []byte("prompts/get"), []byte("prompts/list"),
+	[]byte("resources/read"), []byte("resources/list"), []byte("resources/templates/list")}
+
+// caseVariantOf returns the method of namedMethods that method spells in
+// other letter case, or "". JSON-RPC method names are case-sensitive, so
+// to policy "Tools/call" is no call of a tool; an upstream that matched
+// methods without regard to case would run it as one, undecided.
+func caseVariantOf(method []byte) string {
+	for _, m := range namedMethods {
+		if !bytes.Equal(method, m) && asciiEqualFold(method, m) {
+			return string(m)
+		}
+	}
+	return ""
 }
 
 // validLabel: a prompt name or resource URI, non-empty, without C0, DEL or

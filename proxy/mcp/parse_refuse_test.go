@@ -85,6 +85,8 @@ func TestParseRefuses(t *testing.T) {
 		{"method null", `{"jsonrpc":"2.0","id":1,"method":null}`, nil, 400, inv, "1"},
 		{"method with trailing space", `{"jsonrpc":"2.0","id":1,"method":"tools/call ","params":{"name":"t"}}`, nil, 400, inv, "1"},
 		{"method with escaped tab", `{"jsonrpc":"2.0","id":1,"method":"ping\t"}`, nil, 400, inv, "1"},
+		{"tools/call in capitals", `{"jsonrpc":"2.0","id":1,"method":"Tools/Call","params":{"name":"t"}}`, nil, 400, inv, "1"},
+		{"resources/read in other case", `{"jsonrpc":"2.0","id":1,"method":"resources/READ","params":{"uri":"file:///x"}}`, nil, 400, inv, "1"},
 		{"empty method", `{"jsonrpc":"2.0","id":1,"method":""}`, nil, 400, inv, "1"},
 		{"params array", `{"jsonrpc":"2.0","id":1,"method":"ping","params":[]}`, nil, 400, inv, "1"},
 		{"params string", `{"jsonrpc":"2.0","id":1,"method":"ping","params":"x"}`, nil, 400, inv, "1"},
