@@ -9,7 +9,7 @@ MCP_INSPECTOR := cmd/drawbridge/testdata/inspector
 MCP_TS_CLIENT := cmd/drawbridge/testdata/tsclient
 
 .DEFAULT_GOAL := help
-.PHONY: help run build test testdeps lint generate verify bench clean
+.PHONY: help run build test testdeps fuzz lint generate verify bench clean
 
 help: ## Show the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  \033[1m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -36,6 +36,16 @@ $(MCP_INSPECTOR)/node_modules/.package-lock.json: $(MCP_INSPECTOR)/package-lock.
 
 $(MCP_TS_CLIENT)/node_modules/.package-lock.json: $(MCP_TS_CLIENT)/package-lock.json
 	npm ci --prefix $(MCP_TS_CLIENT) --no-audit --no-fund
+
+FUZZTIME ?= 10s
+
+fuzz: ## Run every fuzz target for FUZZTIME each (default 10s), starting from its committed seeds
+	@set -e; for dir in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
+		for f in $$(grep -h '^func Fuzz' $$dir/*_test.go | sed 's/^func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do \
+			echo "fuzz: $$f in $$dir for $(FUZZTIME)"; \
+			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$dir; \
+		done; \
+	done
 
 lint: ## go vet and gofmt
 	$(GO) vet ./...
