@@ -80,7 +80,7 @@ func (s *OAuthServer) Metadata(ctx context.Context, resource string) (*ServerMet
 // ShowJWKS serves the public keys that verify what Drawbridge signs, the
 // current key and those kept while tokens they signed may still be live.
 func (s *OAuthServer) ShowJWKS(c echo.Context) error {
-	body, err := s.Keys.JWKS()
+	body, err := s.Keys.Load().JWKS()
 	if err != nil {
 		return err
 	}

@@ -55,10 +55,11 @@ type OAuthServer struct {
 	Base
 	Store OAuthStore
 	// Issuer signs access tokens; Verifier reads them back for
-	// revocation; Keys publishes the public keys.
+	// revocation; Keys publishes the public keys, the current ones at
+	// each request (a rotation swaps them while the server runs).
 	Issuer   *token.Issuer
 	Verifier *token.Verifier
-	Keys     *token.KeySet
+	Keys     token.KeySource
 	// IssuerURL is the console URL, without a trailing slash: the "iss"
 	// of every token and the base of every endpoint.
 	IssuerURL string

@@ -85,10 +85,24 @@ func (s *Store) changed(err error, bumped bool) {
 	}
 }
 
+// BumpConfigVersion bumps the configuration version, and announces it,
+// for a change made outside the database: a signing key file rotated, which
+// every process watching the version then re-reads. It records no
+// history.
+func (s *Store) BumpConfigVersion(ctx context.Context) error {
+	err := s.db.WithContext(ctx).Transaction(bumpConfigVersion)
+	s.changed(err, true)
+	if err != nil {
+		return fmt.Errorf("models: %w", err)
+	}
+	return nil
+}
+
 // bumpConfigVersion increments the version inside tx. configWrite calls
 // it for configuration, revocationWrite for revocations (the proxy must
 // drop a revoked token at once, but a revocation is not a change to show
-// in history); nothing else should.
+// in history), UpdateSharedKey and BumpConfigVersion for keys (every
+// process must re-read them); nothing else should.
 func bumpConfigVersion(tx *gorm.DB) error {
 	res := tx.Model(&configVersion{}).Where("id = ?", configVersionID).
 		Update("version", gorm.Expr("version + 1"))

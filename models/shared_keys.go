@@ -148,9 +148,11 @@ func (s *Store) SetSharedKey(ctx context.Context, name string, value []byte) err
 // UpdateSharedKey replaces the shared key called name with what update
 // makes of the current one (nil when there is none), in one transaction
 // that holds the key's row: of two rotations at once, the second
-// rotates what the first stored. An error from update, or a current
-// key sealed with other encryption keys than the store's, changes
-// nothing.
+// rotates what the first stored. The same transaction bumps the
+// configuration version, announcing the change as configuration writes
+// do, so every process sharing the database re-reads its keys. An error
+// from update, or a current key sealed with other encryption keys than
+// the store's, changes nothing.
 func (s *Store) UpdateSharedKey(ctx context.Context, name string, update func(current []byte) ([]byte, error)) error {
 	if err := checkSharedKeyName(name); err != nil {
 		return err
@@ -178,11 +180,16 @@ func (s *Store) UpdateSharedKey(ctx context.Context, name string, update func(cu
 		// An upsert: where there was no row to hold, two updates at
 		// once both write, and the later one stays.
 		t := now()
-		return tx.Clauses(clause.OnConflict{
+		err = tx.Clauses(clause.OnConflict{
 			Columns:   []clause.Column{{Name: "name"}},
 			DoUpdates: clause.AssignmentColumns([]string{"value", "updated_at"}),
 		}).Create(&sharedKey{Name: name, Value: sealed, CreatedAt: t, UpdatedAt: t}).Error
+		if err != nil {
+			return err
+		}
+		return bumpConfigVersion(tx)
 	})
+	s.changed(err, true)
 	if err != nil {
 		return fmt.Errorf("models: update shared key %q: %w", name, err)
 	}

@@ -6,10 +6,12 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // rawSharedKey reads the stored (sealed) value of shared key name.
@@ -315,5 +317,63 @@ func TestFirstStartsWithDifferentKeys(t *testing.T) {
 	}
 	if len(started) != 1 || (started["k1"] != processes/2 && started["k2"] != processes/2) {
 		t.Errorf("started, by key: %v; want all of one key's processes and none of the other's", started)
+	}
+}
+
+// TestSharedKeyUpdateAnnounced: a shared key written is a change every
+// process on the database must hear of, to re-read its keys: the write
+// bumps the configuration version in its own transaction, announced on
+// PostgreSQL as configuration writes are, and a refused one does not.
+// BumpConfigVersion does the same for keys kept outside the database.
+// Neither records history.
+func TestSharedKeyUpdateAnnounced(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "drawbridge.db")
+	s := openTestStore(t, path)
+	watcher := openTestStore(t, processPath(t, path))
+	hooked := 0
+	s.OnChange(func() { hooked++ })
+	heard := make(chan struct{}, 100)
+	wctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		watcher.WatchConfig(wctx, slog.New(slog.DiscardHandler), func() { heard <- struct{}{} })
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	hear := func(what string) {
+		t.Helper()
+		if !onPostgres {
+			return // SQLite has no announcements: processes poll the version
+		}
+		select {
+		case <-heard:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no announcement %s", what)
+		}
+	}
+	hear("once listening")
+
+	v0, n0 := configVersionOf(t, s), changeCount(t, s)
+	if err := s.SetSharedKey(ctx, "signing", []byte("rotated")); err != nil {
+		t.Fatal(err)
+	}
+	hear("after a key was written")
+	if v := configVersionOf(t, s); v != v0+1 || hooked != 1 {
+		t.Errorf("after a key was written: version %d (want %d), OnChange called %d times (want 1)", v, v0+1, hooked)
+	}
+	refused := s.UpdateSharedKey(ctx, "signing", func([]byte) ([]byte, error) { return nil, errors.New("no") })
+	if v := configVersionOf(t, s); refused == nil || v != v0+1 || hooked != 1 {
+		t.Errorf("a refused update (%v) moved the version to %d or called OnChange (%d calls)", refused, v, hooked)
+	}
+	if err := s.BumpConfigVersion(ctx); err != nil {
+		t.Fatal(err)
+	}
+	hear("after BumpConfigVersion")
+	if v := configVersionOf(t, s); v != v0+2 || hooked != 2 {
+		t.Errorf("after BumpConfigVersion: version %d (want %d), OnChange called %d times (want 2)", v, v0+2, hooked)
+	}
+	if n := changeCount(t, s); n != n0 {
+		t.Errorf("%d history rows recorded, want none", n-n0)
 	}
 }

@@ -73,7 +73,7 @@ func New(d Deps) (*Server, error) {
 	if d.UpstreamClient == nil {
 		d.UpstreamClient = &http.Client{Timeout: 15 * time.Second}
 	}
-	if d.tokens, err = newTokenKit(d.Keys, d.Config); err != nil {
+	if d.tokens, err = newTokenKit(d.Keys, d.Config, d.Logger); err != nil {
 		return nil, err
 	}
 	d.metadataClients = handlers.NewMetadataClients(d.Store, d.Config.OAuth.AllowPrivateClientMetadata)
@@ -129,14 +129,22 @@ func New(d Deps) (*Server, error) {
 // connections and service accounts were last used.
 const usageFlush = 10 * time.Second
 
-// Run keeps the gateway's configuration current, and records when
-// upstream connections and service accounts were last used, until ctx
-// ends. On PostgreSQL a change committed by another replica reaches the
-// engine as that replica announces it; the engine's poll of the version
-// stays as the fallback.
+// Run keeps the gateway's configuration and signing keys current, and
+// records when upstream connections and service accounts were last used,
+// until ctx ends. On PostgreSQL a change committed by another replica
+// reaches the engine and the keys as that replica announces it; the poll
+// of the version stays as the fallback.
 func (s *Server) Run(ctx context.Context) {
 	go runRetention(ctx, s.store, s.logger)
-	go s.store.WatchConfig(ctx, s.logger, s.engine.Changed)
+	keysChanged := make(chan struct{}, 1)
+	go s.store.WatchConfig(ctx, s.logger, func() {
+		s.engine.Changed()
+		select {
+		case keysChanged <- struct{}{}:
+		default: // a look is already pending
+		}
+	})
+	go s.watchKeys(ctx, keysChanged)
 	go func() {
 		t := time.NewTicker(usageFlush)
 		defer t.Stop()

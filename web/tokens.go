@@ -1,7 +1,9 @@
 package web
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/drawbridge/drawbridge/proxy/token"
@@ -12,12 +14,14 @@ import (
 // an upstream leaks it.
 const assertionTTL = 5 * time.Minute
 
-// tokenKit is what signs and checks the access tokens of the authorization
-// server, built once from the signing keys: the current one signs, and
-// tokens signed by a recently retired one still verify. The proxy checks
-// with the same Verifier the revocation endpoint uses.
+// tokenKit is what signs and checks the tokens Drawbridge issues, all on
+// one keyring: the current key signs, and tokens signed by a recently
+// retired one still verify. A rotation swaps the keyring's keys, and with
+// them what every part of the kit signs and verifies with and the JWKS it
+// publishes. The proxy checks with the same Verifier the revocation
+// endpoint uses.
 type tokenKit struct {
-	keys     *token.KeySet
+	keys     *token.Keyring
 	issuer   *token.Issuer
 	verifier *token.Verifier
 	asserter *token.Asserter
@@ -25,10 +29,24 @@ type tokenKit struct {
 	accounts *token.ServiceAccountIssuer
 }
 
-func newTokenKit(k Keys, cfg Config) (*tokenKit, error) {
-	keys, err := token.NewKeySet(k.Signing, k.PreviousSigning...)
+func newTokenKit(k Keys, cfg Config, log *slog.Logger) (*tokenKit, error) {
+	set, err := token.NewKeySet(k.Signing, k.PreviousSigning...)
 	if err != nil {
 		return nil, fmt.Errorf("signing keys: %w", err)
+	}
+	var read func(context.Context) (*token.KeySet, error)
+	if k.ReadSigning != nil {
+		read = func(ctx context.Context) (*token.KeySet, error) {
+			current, previous, err := k.ReadSigning(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return token.NewKeySet(current, previous...)
+		}
+	}
+	keys, err := token.NewKeyring(set, read, log)
+	if err != nil {
+		return nil, err
 	}
 	issuerURL := cfg.ConsoleBase()
 	issuer, err := token.NewIssuer(keys, issuerURL, cfg.OAuth.AccessTokenTTL)

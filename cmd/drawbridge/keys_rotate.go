@@ -36,8 +36,9 @@ Commands:
   reencrypt           re-encrypt every stored secret with the newest configured key,
                       after adding one to DRAWBRIDGE_ENCRYPTION_KEY
 
-Drawbridge reads its keys when it starts: restart it after a rotation (on
-PostgreSQL, every replica: the session and signing keys live in the database).
+A running Drawbridge (on PostgreSQL, every replica) picks up a new signing key
+within a second, without a restart. It reads the encryption keys when it starts:
+restart it after rotating those.
 Every command but generate also takes --config, --data-dir and the other serve flags.
 `
 
@@ -100,7 +101,9 @@ func keysCommand(ctx context.Context, args []string, env environment, sio stdio)
 
 // rotateSigning makes a new current signing key and retires the current
 // one, dropping retired keys that no longer verify: in signing.pem, or
-// on PostgreSQL in the database the replicas share.
+// on PostgreSQL in the database the replicas share. Either way it bumps
+// the configuration version, which makes every running Drawbridge
+// re-read its signing keys.
 func rotateSigning(ctx context.Context, f configFlags, cfg web.Config, env environment, dropOld bool, sio stdio) error {
 	if env.get(envSigningKey) != "" {
 		return fmt.Errorf("keys rotate signing: the signing key comes from %s: rotate it there, then restart Drawbridge. "+
@@ -124,12 +127,12 @@ func rotateSigning(ctx context.Context, f configFlags, cfg web.Config, env envir
 		next, dropped = old.rotate(key, time.Now(), dropOld)
 		return next.encode()
 	}
-	restart, it := "Drawbridge", "it"
+	running := "A running Drawbridge"
 	if sharesKeys(cfg) {
-		restart, it = "every replica", "each"
-		err = rotateSharedSigningKey(ctx, f, env, sio, rotate)
-	} else {
-		err = rotateSigningKeyFile(cfg.Server.DataDir, rotate)
+		running = "Every running replica"
+		err = rotateSharedSigningKey(ctx, f, env, sio, rotate) // bumps the version with the key
+	} else if err = rotateSigningKeyFile(cfg.Server.DataDir, rotate); err == nil {
+		err = announceKeyFile(ctx, f, cfg, env, sio)
 	}
 	if err != nil {
 		return err
@@ -141,13 +144,13 @@ func rotateSigning(ctx context.Context, f configFlags, cfg web.Config, env envir
 			older = fmt.Sprintf(" and %d older retired %s are", len(dropped), plural(len(dropped), "key", "keys"))
 		}
 		fmt.Fprintf(sio.out, "Rotated the signing key: new key id %s. The previous key (id %s)%s dropped.\n"+
-			"Restart %s now: until then %s signs and verifies with the previous key; from then on, tokens the dropped keys signed are refused.\n",
-			newID, oldID, older, restart, it)
+			"%s switches to the new key within a second, without a restart: tokens the dropped keys signed are refused from then on.\n",
+			newID, oldID, older, running)
 		return nil
 	}
 	fmt.Fprintf(sio.out, "Rotated the signing key: new key id %s, the previous key (id %s) keeps verifying for %s.\n"+
-		"Restart %s to sign with the new key, within the hour: tokens the previous key signs until then must expire before it stops verifying.\n",
-		newID, oldID, hours(retiredKeyVerifies), restart)
+		"%s signs with the new key within a second, without a restart.\n",
+		newID, oldID, hours(retiredKeyVerifies), running)
 	if len(dropped) > 0 {
 		fmt.Fprintf(sio.out, "Dropped %d %s retired more than %s ago.\n", len(dropped), plural(len(dropped), "key", "keys"), hours(retiredKeyVerifies))
 	}
@@ -171,6 +174,31 @@ func rotateSigningKeyFile(dir string, rotate func([]byte) ([]byte, error)) error
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return writeKeyFile(path, data)
+}
+
+// announceKeyFile bumps the configuration version of the SQLite database
+// next to a rotated signing.pem: a running Drawbridge polls the version,
+// and re-reads its keys when it moves. A data directory without a
+// database has nothing running on it to tell.
+func announceKeyFile(ctx context.Context, f configFlags, cfg web.Config, env environment, sio stdio) error {
+	if cfg.Database.DSN == "" {
+		if _, err := os.Stat(filepath.Join(cfg.Server.DataDir, databaseFile)); errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+	}
+	notRead := func(err error) error {
+		return fmt.Errorf("the new signing key is in %s, but a running Drawbridge cannot be told to read it (%w): "+
+			"restart it to sign with the new key", filepath.Join(cfg.Server.DataDir, signingKeyFile), err)
+	}
+	be, err := openBackend(ctx, f, env, sio.err)
+	if err != nil {
+		return notRead(err)
+	}
+	defer be.Close()
+	if err := be.store.BumpConfigVersion(ctx); err != nil {
+		return notRead(err)
+	}
+	return nil
 }
 
 // rotate returns ks with next as the current key and the current one

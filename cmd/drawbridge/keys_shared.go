@@ -65,7 +65,8 @@ func sharedKey(ctx context.Context, store *models.Store, env environment, envNam
 // rotateSharedSigningKey replaces the signing keys in the database with
 // what rotate makes of them. The store holds the key's row meanwhile,
 // as the key lock does the file: two rotations at once must not lose
-// each other's keys.
+// each other's keys. The same transaction bumps the configuration
+// version and announces it, and every replica re-reads its keys.
 func rotateSharedSigningKey(ctx context.Context, f configFlags, env environment, sio stdio, rotate func([]byte) ([]byte, error)) error {
 	be, err := openBackend(ctx, f, env, sio.err) // makes the keys on a first start
 	if err != nil {

@@ -210,7 +210,7 @@ func TestSharedKeysRotateSigning(t *testing.T) {
 
 	dir := dataDir(t)
 	out, _, err := runWithEnv(t, env, "keys", "rotate", "signing", "--data-dir", dir)
-	if err != nil || !strings.Contains(out, "(id "+oldSet.KeyID()+") keeps verifying for 2 hours") || !strings.Contains(out, "Restart every replica") {
+	if err != nil || !strings.Contains(out, "(id "+oldSet.KeyID()+") keeps verifying for 2 hours") || !strings.Contains(out, "Every running replica signs with the new key") {
 		t.Fatalf("%v: %s", err, out)
 	}
 	assertNoKeyFiles(t, dir)

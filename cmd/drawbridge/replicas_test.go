@@ -63,6 +63,7 @@ func TestThreeReplicas(t *testing.T) {
 	t.Run("PolicyChangeObeyedByEveryReplica", func(t *testing.T) { testPolicyChangeEverywhere(t, rs) })
 	t.Run("RevokedServiceAccountRefusedByTheOthers", func(t *testing.T) { testRevokedEverywhere(t, rs) })
 	t.Run("OneUpstreamRefreshForFiftyCalls", func(t *testing.T) { testOneRefreshAcrossReplicas(t, rs) })
+	t.Run("SigningKeyRotationReachesEveryReplica", func(t *testing.T) { testSigningRotationEverywhere(t, rs) })
 	t.Run("ReplicaKilledUnderLoad", func(t *testing.T) { testReplicaKilledUnderLoad(t, rs) })
 }
 

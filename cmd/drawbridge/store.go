@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/drawbridge/drawbridge/models"
 	"github.com/drawbridge/drawbridge/web"
@@ -83,7 +85,38 @@ func openBackendWith(ctx context.Context, f configFlags, env environment, stderr
 			return nil, err
 		}
 	}
+	keys.ReadSigning = signingKeyReader(cfg, env, store)
 	return &backend{cfg: cfg, keys: keys, store: store, logger: logger}, nil
+}
+
+// signingKeyReader is how a running server reads its signing keys again
+// after a rotation: from the database the replicas share (sealed), or
+// from signing.pem (under the same checks as at start). Nil when they
+// come from the environment, which does not change while it runs.
+func signingKeyReader(cfg web.Config, env environment, store *models.Store) func(context.Context) (*ecdsa.PrivateKey, []*ecdsa.PublicKey, error) {
+	if env.get(envSigningKey) != "" {
+		return nil
+	}
+	read := func(context.Context) ([]byte, error) {
+		return readExistingKeyFile(filepath.Join(cfg.Server.DataDir, signingKeyFile), envSigningKey)
+	}
+	if sharesKeys(cfg) {
+		read = func(ctx context.Context) ([]byte, error) {
+			b, err := store.SharedKey(ctx, sharedSigningKey, nil)
+			return b, encryptionKeysError(err)
+		}
+	}
+	return func(ctx context.Context) (*ecdsa.PrivateKey, []*ecdsa.PublicKey, error) {
+		b, err := read(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		ks, err := parseSigningKeys(b)
+		if err != nil {
+			return nil, nil, err
+		}
+		return ks.current, ks.verifying(time.Now()), nil
+	}
 }
 
 func newLogger(cfg web.LogConfig, w io.Writer) (*slog.Logger, error) {

@@ -7,8 +7,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	jose "github.com/go-jose/go-jose/v4"
 )
 
 // AssertionHeader carries, to the upstream, who a request acts for: a JWT
@@ -41,45 +39,45 @@ type Assertion struct {
 // half its lifetime has passed, so the upstream always receives one with
 // at least that much left.
 type Asserter struct {
+	keys   KeySource
 	issuer string
 	ttl    time.Duration
-	signer jose.Signer
 	now    func() time.Time
 
 	mu    sync.Mutex
 	cache map[string]cachedAssertion
 }
 
+// cachedAssertion is a signed assertion and the kid that signed it: once
+// a rotation makes another key current, it is signed again with that one.
 type cachedAssertion struct {
 	raw       string
+	kid       string
 	freshTill time.Time
 }
 
 // NewAsserter returns an Asserter that signs with keys' current key as
 // issuer, for assertions that live ttl (at most MaxTTL).
-func NewAsserter(keys *KeySet, issuer string, ttl time.Duration) (*Asserter, error) {
+func NewAsserter(keys KeySource, issuer string, ttl time.Duration) (*Asserter, error) {
 	switch {
-	case keys == nil || keys.current == nil:
+	case !canSign(keys):
 		return nil, errors.New("token: asserter needs a key set")
 	case ttl <= 0 || ttl > MaxTTL:
 		return nil, fmt.Errorf("token: assertion lifetime %s is outside (0, %s]", ttl, MaxTTL)
 	}
-	signer, err := newSigner(keys, assertionType)
-	if err != nil {
-		return nil, err
-	}
-	return &Asserter{issuer: issuer, ttl: ttl, signer: signer, now: time.Now, cache: map[string]cachedAssertion{}}, nil
+	return &Asserter{keys: keys, issuer: issuer, ttl: ttl, now: time.Now, cache: map[string]cachedAssertion{}}, nil
 }
 
 // Sign returns a signed assertion of a, reusing a recent one for the same
 // identity and audience.
 func (s *Asserter) Sign(a Assertion) (string, error) {
 	now := s.now()
+	keys := s.keys.Load()
 	key := assertionKey(a)
 	s.mu.Lock()
 	c, ok := s.cache[key]
 	s.mu.Unlock()
-	if ok && now.Before(c.freshTill) {
+	if ok && now.Before(c.freshTill) && c.kid == keys.KeyID() {
 		return c.raw, nil
 	}
 	issued := time.Unix(now.Unix(), 0)
@@ -88,19 +86,15 @@ func (s *Asserter) Sign(a Assertion) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("token: assertion: %w", err)
 	}
-	jws, err := s.signer.Sign(payload)
+	raw, err := keys.sign(assertionType, payload)
 	if err != nil {
-		return "", fmt.Errorf("token: assertion: sign: %w", err)
-	}
-	raw, err := jws.CompactSerialize()
-	if err != nil {
-		return "", fmt.Errorf("token: assertion: serialize: %w", err)
+		return "", fmt.Errorf("token: assertion: %w", err)
 	}
 	s.mu.Lock()
 	if len(s.cache) >= maxAssertionCache {
 		clear(s.cache)
 	}
-	s.cache[key] = cachedAssertion{raw: raw, freshTill: issued.Add(s.ttl / 2)}
+	s.cache[key] = cachedAssertion{raw: raw, kid: keys.KeyID(), freshTill: issued.Add(s.ttl / 2)}
 	s.mu.Unlock()
 	return raw, nil
 }

@@ -24,10 +24,12 @@ const evictSample = 8
 type cacheKey uint64
 
 // cacheEntry is a token whose signature, type, issuer and claim shapes
-// have been checked. until is when it stops being useful: its exp plus
-// the leeway, after which Verify would refuse it anyway.
+// have been checked, by the key named kid. until is when it stops being
+// useful: its exp plus the leeway, after which Verify would refuse it
+// anyway.
 type cacheEntry struct {
 	raw    string
+	kid    string
 	claims Claims
 	until  time.Time
 }

@@ -1,6 +1,7 @@
 package token
 
 import (
+	"crypto/ecdsa"
 	"errors"
 	"fmt"
 	"sync"
@@ -9,7 +10,8 @@ import (
 )
 
 // TestCacheSkipsSignature proves a repeat token is served from the cache:
-// with the keys taken away, only the token seen before still verifies.
+// with the kid made to name a wrong key, only the token seen before still
+// verifies.
 func TestCacheSkipsSignature(t *testing.T) {
 	ks := newKeySet(t, newKey(t))
 	iss := newIssuerAt(t, ks, t0)
@@ -19,12 +21,16 @@ func TestCacheSkipsSignature(t *testing.T) {
 	if _, err := v.Verify(seen, routeA, notRevoked); err != nil {
 		t.Fatal(err)
 	}
-	v.keys = nil
+	v.keys = &KeySet{public: map[string]*ecdsa.PublicKey{ks.KeyID(): &newKey(t).PublicKey}}
 	if _, err := v.Verify(seen, routeA, notRevoked); err != nil {
 		t.Fatalf("cached token: %v", err)
 	}
 	if _, err := v.Verify(unseen, routeA, notRevoked); !errors.Is(err, ErrSignature) {
-		t.Fatalf("uncached token without keys: err = %v, want ErrSignature", err)
+		t.Fatalf("uncached token under a wrong key: err = %v, want ErrSignature", err)
+	}
+	v.keys = (*KeySet)(nil)
+	if _, err := v.Verify(seen, routeA, notRevoked); !errors.Is(err, ErrSignature) {
+		t.Fatalf("cached token whose key is gone: err = %v, want ErrSignature", err)
 	}
 
 	cold := newVerifierAt(ks, t0, VerifierOptions{CacheSize: -1})

@@ -54,7 +54,7 @@ func newKeySet(tb testing.TB, current *ecdsa.PrivateKey, previous ...*ecdsa.Publ
 }
 
 // newIssuerAt returns an Issuer whose clock stands still at now.
-func newIssuerAt(tb testing.TB, ks *KeySet, now time.Time) *Issuer {
+func newIssuerAt(tb testing.TB, ks KeySource, now time.Time) *Issuer {
 	tb.Helper()
 	iss, err := NewIssuer(ks, testIssuer, 15*time.Minute)
 	if err != nil {
@@ -65,7 +65,7 @@ func newIssuerAt(tb testing.TB, ks *KeySet, now time.Time) *Issuer {
 }
 
 // newVerifierAt returns a Verifier whose clock stands still at now.
-func newVerifierAt(ks *KeySet, now time.Time, opts VerifierOptions) *Verifier {
+func newVerifierAt(ks KeySource, now time.Time, opts VerifierOptions) *Verifier {
 	opts.Now = func() time.Time { return now }
 	return NewVerifier(ks, testIssuer, opts)
 }

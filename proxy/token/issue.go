@@ -7,37 +7,39 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	jose "github.com/go-jose/go-jose/v4"
 )
 
-// Issuer signs access tokens with a KeySet's current key. It is safe for
-// concurrent use.
+// Issuer signs access tokens with the current key of its KeySource. It is
+// safe for concurrent use.
 type Issuer struct {
-	keys   *KeySet
+	keys   KeySource
 	issuer string
 	ttl    time.Duration
-	signer jose.Signer
 	now    func() time.Time // tests move the clock
 }
 
 // NewIssuer returns an Issuer that names issuer (the console URL, exactly
 // as published in the authorization server metadata) in iss and makes
 // tokens that live for ttl, which must be positive and at most MaxTTL.
-func NewIssuer(keys *KeySet, issuer string, ttl time.Duration) (*Issuer, error) {
+func NewIssuer(keys KeySource, issuer string, ttl time.Duration) (*Issuer, error) {
 	switch {
-	case keys == nil || keys.current == nil:
+	case !canSign(keys):
 		return nil, errors.New("token: issuer needs a key set")
 	case issuer == "":
 		return nil, errors.New("token: empty issuer")
 	case ttl <= 0 || ttl > MaxTTL:
 		return nil, fmt.Errorf("token: access token lifetime %s is outside (0, %s]", ttl, MaxTTL)
 	}
-	signer, err := newSigner(keys, accessTokenType)
-	if err != nil {
-		return nil, err
+	return &Issuer{keys: keys, issuer: issuer, ttl: ttl, now: time.Now}, nil
+}
+
+// canSign reports whether keys holds a current key to sign with.
+func canSign(keys KeySource) bool {
+	if keys == nil {
+		return false
 	}
-	return &Issuer{keys: keys, issuer: issuer, ttl: ttl, signer: signer, now: time.Now}, nil
+	ks := keys.Load()
+	return ks != nil && ks.current != nil
 }
 
 // Issue signs an access token for c. Subject, Audience and ClientID are
@@ -67,13 +69,9 @@ func (i *Issuer) Issue(c Claims) (string, Claims, error) {
 	if err != nil {
 		return "", Claims{}, fmt.Errorf("token: issue: %w", err)
 	}
-	jws, err := i.signer.Sign(payload)
+	raw, err := i.keys.Load().sign(accessTokenType, payload)
 	if err != nil {
-		return "", Claims{}, fmt.Errorf("token: issue: sign: %w", err)
-	}
-	raw, err := jws.CompactSerialize()
-	if err != nil {
-		return "", Claims{}, fmt.Errorf("token: issue: serialize: %w", err)
+		return "", Claims{}, fmt.Errorf("token: issue: %w", err)
 	}
 	if len(raw) > MaxTokenSize {
 		// Verify would refuse it; better to fail here, where the cause
@@ -81,19 +79,6 @@ func (i *Issuer) Issue(c Claims) (string, Claims, error) {
 		return "", Claims{}, fmt.Errorf("token: issue: token of %d bytes exceeds %d", len(raw), MaxTokenSize)
 	}
 	return raw, c, nil
-}
-
-// newSigner signs ES256 with keys' current key, naming it by its kid, with
-// typ in the header so that no kind of token passes for another.
-func newSigner(keys *KeySet, typ string) (jose.Signer, error) {
-	signer, err := jose.NewSigner(
-		jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: keys.current, KeyID: keys.currentKID}},
-		(&jose.SignerOptions{}).WithType(jose.ContentType(typ)),
-	)
-	if err != nil {
-		return nil, fmt.Errorf("token: signer: %w", err)
-	}
-	return signer, nil
 }
 
 // newID returns a 128-bit random jti, base64url-encoded.

@@ -1,6 +1,7 @@
 package token
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -14,14 +15,20 @@ import (
 
 // KeySet is the signing key and every public key Drawbridge still accepts.
 // It is immutable: rotating keys means building a new KeySet (the new
-// current key, the old current key among previous) and a new Verifier, and
-// dropping an old public key once the last token it signed has expired.
+// current key, the old current key among previous) and swapping it into
+// the process's [Keyring], and dropping an old public key once the last
+// token it signed has expired.
 type KeySet struct {
 	current    *ecdsa.PrivateKey
 	currentKID string
 	public     map[string]*ecdsa.PublicKey // kid → key, current included
 	jwks       []byte
+	signers    map[string]jose.Signer // typ → a signer with the current key
 }
+
+// signedTypes are the JOSE "typ" values Drawbridge signs, each with a
+// signer of its own so that no kind of token passes for another.
+var signedTypes = []string{accessTokenType, assertionType, serviceAccountType}
 
 // NewKeySet builds a KeySet that signs with current and verifies with
 // current and previous. All keys must be valid P-256 keys; a previous key
@@ -52,6 +59,14 @@ func NewKeySet(current *ecdsa.PrivateKey, previous ...*ecdsa.PublicKey) (*KeySet
 		return nil, fmt.Errorf("token: current key: %w", err)
 	}
 	k.current = current
+	k.signers = make(map[string]jose.Signer, len(signedTypes))
+	for _, typ := range signedTypes {
+		signer, err := newSigner(current, k.currentKID, typ)
+		if err != nil {
+			return nil, err
+		}
+		k.signers[typ] = signer
+	}
 	jwks, err := json.Marshal(set)
 	if err != nil {
 		return nil, fmt.Errorf("token: marshal jwks: %w", err)
@@ -102,4 +117,45 @@ func (k *KeySet) publicKey(kid string) *ecdsa.PublicKey {
 		return nil
 	}
 	return k.public[kid]
+}
+
+// Load returns k itself: a KeySet is a KeySource whose keys never change.
+func (k *KeySet) Load() *KeySet { return k }
+
+// find is publicKey: a fixed KeySet has nothing to re-read.
+func (k *KeySet) find(kid string) *ecdsa.PublicKey { return k.publicKey(kid) }
+
+// sign signs payload with the current key as a token of type typ (one of
+// signedTypes).
+func (k *KeySet) sign(typ string, payload []byte) (string, error) {
+	signer := k.signers[typ]
+	if signer == nil {
+		return "", fmt.Errorf("token: no signer for %q", typ)
+	}
+	jws, err := signer.Sign(payload)
+	if err != nil {
+		return "", fmt.Errorf("sign: %w", err)
+	}
+	raw, err := jws.CompactSerialize()
+	if err != nil {
+		return "", fmt.Errorf("serialize: %w", err)
+	}
+	return raw, nil
+}
+
+// same reports whether k and o hold the same keys, current key alike.
+func (k *KeySet) same(o *KeySet) bool {
+	return k != nil && o != nil && k.currentKID == o.currentKID && bytes.Equal(k.jwks, o.jwks)
+}
+
+// newSigner signs ES256 with key, naming it kid, with typ in the header.
+func newSigner(key *ecdsa.PrivateKey, kid, typ string) (jose.Signer, error) {
+	signer, err := jose.NewSigner(
+		jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: key, KeyID: kid}},
+		(&jose.SignerOptions{}).WithType(jose.ContentType(typ)),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("token: signer: %w", err)
+	}
+	return signer, nil
 }

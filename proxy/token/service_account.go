@@ -51,21 +51,17 @@ type wireServiceAccount struct {
 
 // ServiceAccountIssuer signs service-account tokens.
 type ServiceAccountIssuer struct {
+	keys   KeySource
 	issuer string
-	signer jose.Signer
 	now    func() time.Time
 }
 
 // NewServiceAccountIssuer signs with keys' current key, as issuer.
-func NewServiceAccountIssuer(keys *KeySet, issuer string) (*ServiceAccountIssuer, error) {
-	if keys == nil || keys.current == nil || issuer == "" {
+func NewServiceAccountIssuer(keys KeySource, issuer string) (*ServiceAccountIssuer, error) {
+	if !canSign(keys) || issuer == "" {
 		return nil, errors.New("token: a service-account issuer needs a key set and an issuer")
 	}
-	signer, err := newSigner(keys, serviceAccountType)
-	if err != nil {
-		return nil, err
-	}
-	return &ServiceAccountIssuer{issuer: issuer, signer: signer, now: time.Now}, nil
+	return &ServiceAccountIssuer{keys: keys, issuer: issuer, now: time.Now}, nil
 }
 
 // Issue signs a token for account id, expiring at expires (zero: never).
@@ -88,12 +84,11 @@ func (i *ServiceAccountIssuer) Issue(id uint, expires time.Time) (string, Servic
 	if err != nil {
 		return "", ServiceAccountClaims{}, err
 	}
-	jws, err := i.signer.Sign(payload)
+	raw, err := i.keys.Load().sign(serviceAccountType, payload)
 	if err != nil {
-		return "", ServiceAccountClaims{}, fmt.Errorf("token: sign service-account token: %w", err)
+		return "", ServiceAccountClaims{}, fmt.Errorf("token: service-account token: %w", err)
 	}
-	raw, err := jws.CompactSerialize()
-	return raw, c, err
+	return raw, c, nil
 }
 
 // ParseServiceAccount reads raw, with or without the "Drawbridge-"

@@ -7,10 +7,13 @@
 // bound to exactly one resource (the route URL, RFC 8707) and valid for at
 // most an hour. A [KeySet] holds the current signing key and the older public
 // keys still accepted while their tokens live out; each key is named by its
-// RFC 7638 thumbprint. An [Issuer] signs, a [Verifier] checks, and a
-// Verifier caches successful signature checks so that a token seen again
-// costs a hash and a map lookup instead of an ECDSA verification, while the
-// expiry, audience and revocation checks still run on every call.
+// RFC 7638 thumbprint. A [Keyring] holds the process's current KeySet and
+// swaps in a new one when the keys are rotated, so everything built on it
+// signs, verifies and publishes with the new keys at once. An [Issuer]
+// signs, a [Verifier] checks, and a Verifier caches successful signature
+// checks so that a token seen again costs a hash and a map lookup instead
+// of an ECDSA verification, while the expiry, audience and revocation
+// checks still run on every call.
 //
 // Every refusal wraps one of the sentinel errors below, so the proxy can
 // answer 401 with error="invalid_token" and use err.Error() as the

@@ -32,11 +32,12 @@ type VerifierOptions struct {
 	Now func() time.Time
 }
 
-// Verifier checks access tokens against one KeySet and issuer. It is safe
-// for concurrent use. Build a new Verifier when the KeySet changes, so no
-// token verified under a removed key stays cached.
+// Verifier checks access tokens against the keys of a KeySource and one
+// issuer. It is safe for concurrent use. When the keys change (a Keyring
+// swapped in new ones), a cached token whose key is no longer among them
+// is refused like any other token signed with an unknown key.
 type Verifier struct {
-	keys   *KeySet
+	keys   KeySource
 	issuer string
 	leeway time.Duration
 	now    func() time.Time
@@ -45,7 +46,10 @@ type Verifier struct {
 
 // NewVerifier returns a Verifier accepting tokens signed by keys and naming
 // issuer. A nil keys refuses every token.
-func NewVerifier(keys *KeySet, issuer string, opts VerifierOptions) *Verifier {
+func NewVerifier(keys KeySource, issuer string, opts VerifierOptions) *Verifier {
+	if keys == nil {
+		keys = (*KeySet)(nil)
+	}
 	v := &Verifier{keys: keys, issuer: issuer, leeway: opts.Leeway, now: opts.Now}
 	switch {
 	case v.leeway == 0:
@@ -90,12 +94,17 @@ func (v *Verifier) VerifyFor(raw, resource string, also func(aud string) bool, r
 	if v.cache != nil {
 		e = v.cache.get(raw, now)
 	}
+	// A token verified under a key that has since been dropped (a
+	// rotation with --drop-old) is checked again, and refused.
+	if e != nil && v.keys.Load().publicKey(e.kid) == nil {
+		e = nil
+	}
 	if e == nil {
-		claims, err := v.verifySigned(raw)
+		claims, kid, err := v.verifySigned(raw)
 		if err != nil {
 			return nil, err
 		}
-		e = &cacheEntry{raw: raw, claims: claims, until: claims.ExpiresAt.Add(v.leeway)}
+		e = &cacheEntry{raw: raw, kid: kid, claims: claims, until: claims.ExpiresAt.Add(v.leeway)}
 		// Only tokens that can still pass are worth remembering; the
 		// per-call checks below decide the rest.
 		if v.cache != nil && now.Before(e.until) {
@@ -120,7 +129,7 @@ func (v *Verifier) Inspect(raw string) (*Claims, error) {
 	if raw == "" || len(raw) > MaxTokenSize {
 		return nil, fmt.Errorf("%w: empty or longer than %d bytes", ErrMalformed, MaxTokenSize)
 	}
-	c, err := v.verifySigned(raw)
+	c, _, err := v.verifySigned(raw)
 	if err != nil {
 		return nil, err
 	}
@@ -129,54 +138,54 @@ func (v *Verifier) Inspect(raw string) (*Claims, error) {
 
 // verifySigned does the expensive, time-independent part: parse, check the
 // header, verify the signature, decode and shape-check the claims, and
-// match the issuer.
-func (v *Verifier) verifySigned(raw string) (Claims, error) {
+// match the issuer. It returns the claims and the kid that verified them.
+func (v *Verifier) verifySigned(raw string) (Claims, string, error) {
 	jws, err := jose.ParseSignedCompact(raw, es256Only)
 	if err != nil {
 		var alg *jose.ErrUnexpectedSignatureAlgorithm
 		if errors.As(err, &alg) {
-			return Claims{}, fmt.Errorf("%w: algorithm is not ES256", ErrSignature)
+			return Claims{}, "", fmt.Errorf("%w: algorithm is not ES256", ErrSignature)
 		}
-		return Claims{}, fmt.Errorf("%w: not a compact JWS", ErrMalformed)
+		return Claims{}, "", fmt.Errorf("%w: not a compact JWS", ErrMalformed)
 	}
 	if len(jws.Signatures) != 1 {
-		return Claims{}, fmt.Errorf("%w: want exactly one signature", ErrMalformed)
+		return Claims{}, "", fmt.Errorf("%w: want exactly one signature", ErrMalformed)
 	}
 	// Only the protected header counts: it is what the signature covers.
 	h := jws.Signatures[0].Protected
 	if h.Algorithm != string(jose.ES256) {
-		return Claims{}, fmt.Errorf("%w: algorithm is not ES256", ErrSignature)
+		return Claims{}, "", fmt.Errorf("%w: algorithm is not ES256", ErrSignature)
 	}
 	if typ, _ := h.ExtraHeaders[jose.HeaderType].(string); !isAccessTokenType(typ) {
-		return Claims{}, fmt.Errorf("%w: typ is not %s", ErrMalformed, accessTokenType)
+		return Claims{}, "", fmt.Errorf("%w: typ is not %s", ErrMalformed, accessTokenType)
 	}
-	pub := v.keys.publicKey(h.KeyID)
+	pub := v.keys.find(h.KeyID)
 	if pub == nil {
-		return Claims{}, fmt.Errorf("%w: unknown key id", ErrSignature)
+		return Claims{}, "", fmt.Errorf("%w: unknown key id", ErrSignature)
 	}
 	payload, err := jws.Verify(pub)
 	if err != nil {
-		return Claims{}, fmt.Errorf("%w: signature does not verify", ErrSignature)
+		return Claims{}, "", fmt.Errorf("%w: signature does not verify", ErrSignature)
 	}
 	var w wireClaims
 	if err := json.Unmarshal(payload, &w); err != nil {
-		return Claims{}, fmt.Errorf("%w: claims are not a JSON object of the expected types", ErrMalformed)
+		return Claims{}, "", fmt.Errorf("%w: claims are not a JSON object of the expected types", ErrMalformed)
 	}
 	switch {
 	case w.Subject == "" || w.Audience == "" || w.ClientID == "":
-		return Claims{}, fmt.Errorf("%w: sub, aud or client_id missing", ErrMalformed)
+		return Claims{}, "", fmt.Errorf("%w: sub, aud or client_id missing", ErrMalformed)
 	case len(w.ID) < 16:
-		return Claims{}, fmt.Errorf("%w: jti missing or too short", ErrMalformed)
+		return Claims{}, "", fmt.Errorf("%w: jti missing or too short", ErrMalformed)
 	case w.IssuedAt <= 0 || w.NotBefore <= 0 || w.ExpiresAt <= 0:
-		return Claims{}, fmt.Errorf("%w: iat, nbf or exp missing", ErrMalformed)
+		return Claims{}, "", fmt.Errorf("%w: iat, nbf or exp missing", ErrMalformed)
 	case w.ExpiresAt <= w.IssuedAt || w.ExpiresAt-w.IssuedAt > int64(MaxTTL/time.Second):
 		// A lifetime we would never issue: refuse it even when the
 		// signature is good, so a key misuse cannot mint long-lived tokens.
-		return Claims{}, fmt.Errorf("%w: lifetime outside (0, %s]", ErrMalformed, MaxTTL)
+		return Claims{}, "", fmt.Errorf("%w: lifetime outside (0, %s]", ErrMalformed, MaxTTL)
 	case w.Issuer != v.issuer:
-		return Claims{}, ErrIssuer
+		return Claims{}, "", ErrIssuer
 	}
-	return w.claims(), nil
+	return w.claims(), h.KeyID, nil
 }
 
 // checkPerCall does the checks that depend on the clock or the request and
