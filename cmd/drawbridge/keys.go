@@ -178,8 +178,10 @@ func newSigningKeyPEM() ([]byte, error) {
 
 // retiredKeyVerifies is how long a signing key retired by a rotation keeps
 // verifying: an access token lives at most token.MaxTTL (an assertion, 5
-// minutes), and the running Drawbridge keeps signing with the retired key
-// until it restarts, which the extra hour leaves time for.
+// minutes), and a running Drawbridge signs with the retired key until it
+// re-reads its keys (within a second of the rotation), or, for keys given
+// in the environment, until it restarts: the extra hour leaves time for
+// that.
 const retiredKeyVerifies = token.MaxTTL + time.Hour
 
 // retiredAtHeader is the PEM header that marks a retired signing key.
