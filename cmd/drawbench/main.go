@@ -9,7 +9,9 @@
 // medians of each and the ratios between them measured in the same run.
 // Where PostgreSQL is installed (or -postgres names a server), it also
 // runs one, two and three gateways on one PostgreSQL database behind a
-// round-robin balancer, against one on SQLite behind the same.
+// round-robin balancer, against one on SQLite behind the same. Last, it
+// runs models' BenchmarkAuditScale for the audit log's reads at a million
+// events.
 //
 // The same binary is every one of those processes: run without a
 // subcommand it is the benchmark; the subcommands upstream, plainproxy,
