@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -37,7 +38,7 @@ func (t *MCPTester) TestConnection(ctx context.Context, url string) views.Connec
 	}
 
 	client := mcp.NewClient(&mcp.Implementation{Name: "drawbridge-connection-test", Version: t.Version}, nil)
-	session, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: url, HTTPClient: t.Client, MaxRetries: -1, DisableStandaloneSSE: true}, nil)
+	session, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: url, HTTPClient: t.httpClient(), MaxRetries: -1, DisableStandaloneSSE: true}, nil)
 	if err != nil {
 		return result(err)
 	}
@@ -66,6 +67,34 @@ func (t *MCPTester) TestConnection(ctx context.Context, url string) views.Connec
 	}
 	out.Duration = time.Since(start)
 	return out
+}
+
+// httpClient is t.Client (or the default client) following redirects
+// only within the origin of the request redirected. The admin chose the
+// upstream's address, loopback and private ones included; the upstream
+// must not choose another for the test to reach, such as an internal
+// service, with a redirect. The gateway itself follows none: it hands
+// them to the client.
+func (t *MCPTester) httpClient() *http.Client {
+	base := t.Client
+	if base == nil {
+		base = http.DefaultClient
+	}
+	c := *base
+	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		from := via[len(via)-1].URL
+		if req.URL.Scheme != from.Scheme || !strings.EqualFold(req.URL.Host, from.Host) {
+			return fmt.Errorf("the upstream redirected to another host (%s://%s); Drawbridge does not follow it", req.URL.Scheme, req.URL.Host)
+		}
+		if base.CheckRedirect != nil {
+			return base.CheckRedirect(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("the upstream redirected more than 10 times")
+		}
+		return nil
+	}
+	return &c
 }
 
 // describeTestError keeps the message useful to an admin: what failed,
