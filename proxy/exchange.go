@@ -47,7 +47,7 @@ func (x *exchange) decide() bool {
 		// policies decide on the HTTP method and path. So no body may
 		// come with it: unread, it would go upstream undecided, to a
 		// server (or a method-override layer) that might run it.
-		if x.r.ContentLength != 0 {
+		if carriesBody(x.w, x.r) {
 			x.e.refuseUnreadable(x.w, x.route, &mcp.Error{Status: http.StatusBadRequest, Code: mcp.CodeInvalidRequest,
 				Message: "only a POST may carry a body"})
 			return false

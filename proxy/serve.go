@@ -146,6 +146,30 @@ func readBody(w http.ResponseWriter, r *http.Request, max int64) (*mcp.Request, 
 	return req, nil
 }
 
+// carriesBody reports whether a request that must have no body (a GET
+// stream, a DELETE of a session) has one. A declared length answers at
+// once; a body of unknown length (chunked, or HTTP/2 without a length)
+// is read for one byte, within the body deadline, since some clients
+// send an empty one that way. An empty body is replaced by none.
+func carriesBody(w http.ResponseWriter, r *http.Request) bool {
+	switch {
+	case r.ContentLength > 0:
+		return true
+	case r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody:
+		return false
+	}
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(bodyReadTimeout))
+	defer func() { _ = rc.SetReadDeadline(time.Time{}) }()
+	var one [1]byte
+	n, err := io.ReadFull(r.Body, one[:])
+	if n > 0 || (err != nil && err != io.EOF) {
+		return true // data, or a body that could not be read to its end
+	}
+	r.Body, r.ContentLength = http.NoBody, 0
+	return false
+}
+
 // routeOrigin is the web origin of route: scheme://host[:port].
 func routeOrigin(route *Route) string {
 	return route.From[:len(route.From)-len(route.Prefix)]

@@ -49,6 +49,20 @@ func TestBypassMCPHeaders(t *testing.T) {
 	allowed26 := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"x"},` + meta + `}}`
 	w.wantAllowed(t, w.mcpRequest(http.MethodPost, w.tools.From, allowed26, v26("tools/call", "echo")))
 
+	// The control for bodies on other methods: a DELETE ending a session
+	// reaches the upstream with no body, and with an empty chunked one,
+	// as some clients send it.
+	for _, chunked := range []bool{false, true} {
+		req := w.mcpRequest(http.MethodDelete, w.tools.From, "", map[string]string{"Mcp-Session-Id": "s-1"})
+		if chunked {
+			req.Body, req.ContentLength, req.TransferEncoding = io.NopCloser(strings.NewReader("")), -1, []string{"chunked"}
+		}
+		before := w.toolsUp.count()
+		if resp, body := w.send(t, req); w.toolsUp.count() == before {
+			t.Errorf("a DELETE without a body (chunked: %v) never reached the upstream: %d %s", chunked, resp.StatusCode, body)
+		}
+	}
+
 	w.refuseAll(t, []bypassCase{
 		// Content type and coding: what the upstream decodes must be the
 		// bytes the gateway read.
@@ -78,6 +92,8 @@ func TestBypassMCPHeaders(t *testing.T) {
 		{name: "DELETE with a session id and no credential", edit: noCredential(http.MethodDelete), status: 401, code: noAuth},
 		{name: "GET carrying a denied call", body: deny, edit: method(http.MethodGet), status: 400, code: invalid},
 		{name: "DELETE carrying a denied call", body: deny, edit: method(http.MethodDelete), status: 400, code: invalid},
+		{name: "DELETE carrying a denied call, chunked", body: deny, status: 400, code: invalid,
+			edit: func(r *http.Request) { r.Method, r.ContentLength, r.TransferEncoding = http.MethodDelete, -1, []string{"chunked"} }},
 		{name: "PUT carrying a denied call", body: deny, edit: method(http.MethodPut), status: 400, code: invalid},
 		{name: "GET with a method override carrying a denied call", body: deny, edit: method(http.MethodGet),
 			set: map[string]string{"X-HTTP-Method-Override": "POST"}, status: 400, code: invalid},

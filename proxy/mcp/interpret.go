@@ -152,16 +152,35 @@ func validMethod(b []byte) bool {
 	return true
 }
 
-// namedMethods are the methods whose name or URI policies decide on.
-var namedMethods = [][]byte{[]byte("tools/call"), []byte("tools/list"), []byte("prompts/get"), []byte("prompts/list"),
-	[]byte("resources/read"), []byte("resources/list"), []byte("resources/templates/list")}
+// knownMethods are the methods of the MCP specification, requests and
+// notifications, of every revision Drawbridge reads.
+var knownMethods = func() [][]byte {
+	var out [][]byte
+	for _, m := range []string{
+		"initialize", "ping",
+		"tools/call", "tools/list",
+		"prompts/get", "prompts/list",
+		"resources/read", "resources/list", "resources/templates/list", "resources/subscribe", "resources/unsubscribe",
+		"completion/complete", "logging/setLevel",
+		"sampling/createMessage", "elicitation/create", "roots/list",
+		"tasks/get", "tasks/result", "tasks/list", "tasks/cancel",
+		"notifications/initialized", "notifications/cancelled", "notifications/progress", "notifications/message",
+		"notifications/roots/list_changed", "notifications/resources/updated", "notifications/resources/list_changed",
+		"notifications/tools/list_changed", "notifications/prompts/list_changed", "notifications/elicitation/complete",
+		"notifications/tasks/status",
+	} {
+		out = append(out, []byte(m))
+	}
+	return out
+}()
 
-// caseVariantOf returns the method of namedMethods that method spells in
+// caseVariantOf returns the method of knownMethods that method spells in
 // other letter case, or "". JSON-RPC method names are case-sensitive, so
-// to policy "Tools/call" is no call of a tool; an upstream that matched
-// methods without regard to case would run it as one, undecided.
+// to policy "Tools/call" is no call of a tool, and "Logging/SetLevel"
+// matches no rule about logging/setLevel; an upstream that matched
+// methods without regard to case would run them as those, undecided.
 func caseVariantOf(method []byte) string {
-	for _, m := range namedMethods {
+	for _, m := range knownMethods {
 		if !bytes.Equal(method, m) && asciiEqualFold(method, m) {
 			return string(m)
 		}
