@@ -31,7 +31,8 @@ type Keys struct {
 // moves, until ctx ends. A rotation bumps it: on PostgreSQL in the
 // transaction that stores the new keys, which announces it (wake); on
 // SQLite right after signing.pem is written, which the poll finds. The
-// keyring keeps the current keys when a re-read fails.
+// keyring keeps the current keys when a re-read fails, and the next tick
+// tries again.
 func (s *Server) watchKeys(ctx context.Context, wake <-chan struct{}) {
 	tick := time.NewTicker(proxy.PollInterval)
 	defer tick.Stop()
@@ -49,7 +50,12 @@ func (s *Server) watchKeys(ctx context.Context, wake <-chan struct{}) {
 		if err != nil || v == seen {
 			continue // a failed read is the engine's to log: it polls the same row
 		}
-		seen = v
-		_ = s.tokens.keys.Reload(ctx) // logged by the keyring
+		// Only a re-read that worked makes v seen: one that failed (the
+		// database gone for a moment) is tried again at the next tick,
+		// or a rotation, --drop-old included, would wait for an
+		// unrelated change to take effect. The keyring logs the failure.
+		if s.tokens.keys.Reload(ctx) == nil {
+			seen = v
+		}
 	}
 }

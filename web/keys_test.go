@@ -156,3 +156,37 @@ func TestServerReloadsSigningKeys(t *testing.T) {
 		t.Errorf("after a failed re-read the keys changed: %s", got)
 	}
 }
+
+// TestServerRetriesAFailedKeyReload: a rotation whose re-read fails (the
+// database gone for a moment) still takes effect once a re-read works,
+// without another change to the configuration to prompt it.
+func TestServerRetriesAFailedKeyReload(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Server.DataDir = t.TempDir()
+	store := newTestStore(t, cfg)
+	keys := testKeys(t)
+	source := &signingSource{current: keys.Signing}
+	keys.ReadSigning = source.read
+	srv, err := New(Deps{Config: cfg, Keys: keys, Store: store, Logger: testLogger(t), Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { srv.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done; srv.Close(context.Background()) })
+	waitFor(t, "the first look", func() bool { return source.readCount() > 0 })
+
+	rotated, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	source.set(nil, nil, errors.New("connection reset"))
+	reads := source.readCount()
+	if err := store.BumpConfigVersion(ctx); err != nil { // the rotation's bump
+		t.Fatal(err)
+	}
+	waitFor(t, "the re-read after the bump", func() bool { return source.readCount() > reads })
+	source.set(rotated, []*ecdsa.PublicKey{&keys.Signing.PublicKey}, nil) // the database answers again
+	waitFor(t, "signing with the rotated key", func() bool { return srv.tokens.keys.Load().KeyID() == kidOf(t, rotated) })
+}

@@ -47,8 +47,11 @@ type Keyring struct {
 	now  func() time.Time // tests move the clock
 
 	mu         sync.Mutex // one re-read at a time; guards the fields below
-	lastLookup time.Time  // of the last re-read an unknown kid caused
+	lastLookup time.Time  // when the last re-read an unknown kid caused ended
 	failing    bool       // the last re-read failed, and that was logged
+	// reads counts the re-reads that have ended, so that a lookup that
+	// waited for one in flight takes its answer instead of reading again.
+	reads atomic.Uint64
 }
 
 // NewKeyring returns a Keyring holding keys. read re-reads the keys from
@@ -81,7 +84,8 @@ func (r *Keyring) Swap(next *KeySet) (*KeySet, error) {
 
 // Reload re-reads the keys and swaps them in if they changed. A re-read
 // that fails keeps the current keys; the failure is logged once, until a
-// re-read works again.
+// re-read works again. Like the lookups, it gives up after lookupTimeout,
+// so that a database that does not answer holds no one for longer.
 func (r *Keyring) Reload(ctx context.Context) error {
 	if r.read == nil {
 		return nil
@@ -92,6 +96,9 @@ func (r *Keyring) Reload(ctx context.Context) error {
 }
 
 func (r *Keyring) reloadLocked(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, lookupTimeout)
+	defer cancel()
+	defer r.reads.Add(1)
 	next, err := r.read(ctx)
 	if err == nil && (next == nil || next.current == nil) {
 		err = errors.New("no key set")
@@ -123,26 +130,26 @@ func (r *Keyring) reloadLocked(ctx context.Context) error {
 // find returns the public key named kid. One the current keys lack makes
 // it re-read them, so that a token another replica signed with a key
 // just rotated in verifies here too; but at most once per
-// lookupInterval, whatever number of tokens name unknown kids at once:
-// they wait for the one re-read in flight, and later ones within the
-// interval are refused without one.
+// lookupInterval, counted from the end of the last such re-read,
+// whatever number of tokens name unknown kids at once: they wait for the
+// one re-read in flight and take its answer, however long it took, and
+// later ones within the interval are refused without one.
 func (r *Keyring) find(kid string) *ecdsa.PublicKey {
 	if pub := r.Load().publicKey(kid); pub != nil || r.read == nil {
 		return pub
 	}
+	before := r.reads.Load()
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	// The re-read this call waited for may have brought the key.
-	if pub := r.Load().publicKey(kid); pub != nil {
+	// A re-read that ended while this call waited had its chance to
+	// bring the key: no second one for the same wait.
+	if pub := r.Load().publicKey(kid); pub != nil || r.reads.Load() != before {
 		return pub
 	}
-	now := r.now()
-	if !r.lastLookup.IsZero() && now.Sub(r.lastLookup) < lookupInterval {
+	if !r.lastLookup.IsZero() && r.now().Sub(r.lastLookup) < lookupInterval {
 		return nil
 	}
-	r.lastLookup = now
-	ctx, cancel := context.WithTimeout(context.Background(), lookupTimeout)
-	defer cancel()
-	_ = r.reloadLocked(ctx) // logged; the current keys stay
+	_ = r.reloadLocked(context.Background()) // logged; the current keys stay
+	r.lastLookup = r.now()
 	return r.Load().publicKey(kid)
 }

@@ -319,3 +319,43 @@ func TestKeyringConcurrentSwap(t *testing.T) {
 		t.Error("the last swap did not stick")
 	}
 }
+
+// TestKeyringSlowRereadIsShared: a re-read that takes longer than
+// lookupInterval (a slow database: lookupTimeout is 2 s) is still the one
+// re-read for every unknown kid that waited on it; none starts its own
+// after it, one after another.
+func TestKeyringSlowRereadIsShared(t *testing.T) {
+	ks := newKeySet(t, newKey(t))
+	var mu sync.Mutex
+	clock := t0
+	var reads atomic.Int64
+	entered := make(chan struct{}, 100)
+	release := make(chan struct{})
+	r, err := NewKeyring(ks, func(ctx context.Context) (*KeySet, error) {
+		reads.Add(1)
+		entered <- struct{}{}
+		<-release
+		mu.Lock()
+		clock = clock.Add(lookupTimeout) // this read took lookupTimeout
+		mu.Unlock()
+		return ks, nil
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+
+	var wg sync.WaitGroup
+	wg.Go(func() { r.find("forged-0") })
+	<-entered
+	const waiters = 5
+	for i := range waiters {
+		wg.Go(func() { r.find("forged-" + string(rune('a'+i))) })
+	}
+	time.Sleep(200 * time.Millisecond) // let the waiters block on r.mu
+	close(release)
+	wg.Wait()
+	if n := reads.Load(); n != 1 {
+		t.Errorf("%d re-reads for %d concurrent unknown kids behind one slow read; the doc promises they wait for the one in flight", n, waiters+1)
+	}
+}
