@@ -93,7 +93,9 @@ func TestBypassMCPHeaders(t *testing.T) {
 		{name: "GET carrying a denied call", body: deny, edit: method(http.MethodGet), status: 400, code: invalid},
 		{name: "DELETE carrying a denied call", body: deny, edit: method(http.MethodDelete), status: 400, code: invalid},
 		{name: "DELETE carrying a denied call, chunked", body: deny, status: 400, code: invalid,
-			edit: func(r *http.Request) { r.Method, r.ContentLength, r.TransferEncoding = http.MethodDelete, -1, []string{"chunked"} }},
+			edit: func(r *http.Request) {
+				r.Method, r.ContentLength, r.TransferEncoding = http.MethodDelete, -1, []string{"chunked"}
+			}},
 		{name: "PUT carrying a denied call", body: deny, edit: method(http.MethodPut), status: 400, code: invalid},
 		{name: "GET with a method override carrying a denied call", body: deny, edit: method(http.MethodGet),
 			set: map[string]string{"X-HTTP-Method-Override": "POST"}, status: 400, code: invalid},
