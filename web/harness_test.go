@@ -33,6 +33,12 @@ type testApp struct {
 // newTestApp starts a console; edit may change the config first.
 func newTestApp(t *testing.T, edit ...func(*Config)) *testApp {
 	t.Helper()
+	return newTestAppWithKeys(t, testKeys(t), edit...)
+}
+
+// newTestAppWithKeys is newTestApp with the server's keys given.
+func newTestAppWithKeys(t *testing.T, keys Keys, edit ...func(*Config)) *testApp {
+	t.Helper()
 	ts := httptest.NewUnstartedServer(nil)
 	cfg := DefaultConfig()
 	cfg.Server.ConsoleURL = "http://" + ts.Listener.Addr().String()
@@ -44,7 +50,6 @@ func newTestApp(t *testing.T, edit ...func(*Config)) *testApp {
 		t.Fatal(err)
 	}
 	store := newTestStore(t, cfg)
-	keys := testKeys(t)
 	srv, err := New(Deps{Config: cfg, Keys: keys, Store: store, Logger: testLogger(t), Version: "test"})
 	if err != nil {
 		t.Fatal(err)

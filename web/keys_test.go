@@ -10,7 +10,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -75,31 +74,13 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 // the JWKS and the signer change without a restart. A re-read that
 // fails keeps the keys it has.
 func TestServerReloadsSigningKeys(t *testing.T) {
-	ts := httptest.NewUnstartedServer(nil)
-	cfg := DefaultConfig()
-	cfg.Server.ConsoleURL = "http://" + ts.Listener.Addr().String()
-	cfg.Server.DataDir = t.TempDir()
-	store := newTestStore(t, cfg)
 	keys := testKeys(t)
 	source := &signingSource{current: keys.Signing}
 	keys.ReadSigning = source.read
-	srv, err := New(Deps{Config: cfg, Keys: keys, Store: store, Logger: testLogger(t), Version: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts.Config.Handler = srv
-	ts.Start()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { srv.Run(ctx); close(done) }()
-	t.Cleanup(func() {
-		ts.Close()
-		cancel()
-		<-done
-		srv.Close(context.Background())
-	})
+	a := newTestAppWithKeys(t, keys)
+	srv, store, ctx := a.Server, a.Store, context.Background()
 	jwks := func() string {
-		resp, err := http.Get(ts.URL + "/.well-known/jwks.json")
+		resp, err := http.Get(a.URL + "/.well-known/jwks.json")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -161,20 +142,11 @@ func TestServerReloadsSigningKeys(t *testing.T) {
 // database gone for a moment) still takes effect once a re-read works,
 // without another change to the configuration to prompt it.
 func TestServerRetriesAFailedKeyReload(t *testing.T) {
-	cfg := DefaultConfig()
-	cfg.Server.DataDir = t.TempDir()
-	store := newTestStore(t, cfg)
 	keys := testKeys(t)
 	source := &signingSource{current: keys.Signing}
 	keys.ReadSigning = source.read
-	srv, err := New(Deps{Config: cfg, Keys: keys, Store: store, Logger: testLogger(t), Version: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { srv.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done; srv.Close(context.Background()) })
+	a := newTestAppWithKeys(t, keys)
+	srv, store, ctx := a.Server, a.Store, context.Background()
 	waitFor(t, "the first look", func() bool { return source.readCount() > 0 })
 
 	rotated, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
