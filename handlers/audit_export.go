@@ -26,19 +26,16 @@ func (h *AuditLog) Export(c echo.Context) error {
 	// The form's body only: a filter in the URL would be exported
 	// without being the one the person saw.
 	params := c.Request().PostForm
-	form, f, problems, err := readAuditFilter(ctx, params, h.Store, now)
+	read, err := readAuditParams(ctx, params, h.Store, now)
 	if err != nil {
 		return err
 	}
-	if len(problems) > 0 {
-		return echo.NewHTTPError(http.StatusBadRequest, "The filter is not valid: fix it on the audit log page first.")
-	}
-	if err := f.Validate(); err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, "The filter is not valid: "+err.Error())
-	}
+	form, f := read.Form, read.Filter
 	format := params.Get("format")
 	if format != "csv" && format != "jsonl" {
-		return echo.NewHTTPError(http.StatusBadRequest, "format must be csv or jsonl.")
+		var bad models.ValidationError
+		bad.Add("format", "must be csv or jsonl"+got(format))
+		return badParams(&bad)
 	}
 	// Every export is an audit event, and it is recorded before anything
 	// is read: an export that cannot be recorded does not happen.

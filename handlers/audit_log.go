@@ -53,15 +53,17 @@ type AuditLog struct {
 
 const auditPageSize = 50
 
-// List shows a page of events, newest first, filtered by the query.
+// List shows a page of events, newest first, filtered by the query. A
+// parameter it cannot read is refused (readAuditParams), never dropped:
+// the page would show other events than the address asks for.
 func (h *AuditLog) List(c echo.Context) error {
 	ctx := c.Request().Context()
 	now := time.Now()
-	form, f, problems, err := readAuditFilter(ctx, c.QueryParams(), h.Store, now)
+	params, err := readAuditParams(ctx, c.QueryParams(), h.Store, now)
 	if err != nil {
 		return err
 	}
-	before, _ := strconv.ParseUint(c.QueryParam("before"), 10, 64)
+	form, before := params.Form, params.Before
 	props := views.AuditLogProps{
 		Page: h.Page(c, "Audit log", views.SectionAudit), Filter: form, Now: now,
 		VerifyAction: "/admin/audit/verify",
@@ -75,37 +77,26 @@ func (h *AuditLog) List(c echo.Context) error {
 	if props.Routes, err = h.routeOptions(ctx, form.Route); err != nil {
 		return err
 	}
-	if len(problems) == 0 {
-		page, err := h.Store.ListAuditEvents(ctx, f, before, auditPageSize)
-		var verr *models.ValidationError
-		switch {
-		case errors.As(err, &verr):
-			for _, fe := range verr.Fields {
-				problems[fe.Field] = fe.Message
-			}
-		case err != nil:
-			return err
-		default:
-			for i := range page.Events {
-				props.Events = append(props.Events, auditRow(&page.Events[i]))
-			}
-			if before == 0 && len(page.Events) > 0 {
-				// The tail starts after the newest row shown, so nothing
-				// recorded since the page was made is missed.
-				props.TailURL = "/admin/audit/tail?" + withParam(q, "after", strconv.FormatUint(page.Events[0].ID, 10))
-			}
-			if page.Next != 0 {
-				props.OlderURL = "/admin/audit?" + withParam(q, "before", strconv.FormatUint(page.Next, 10))
-			}
-			props.Truncated = page.Truncated
-		}
+	page, err := h.Store.ListAuditEvents(ctx, params.Filter, before, auditPageSize)
+	var verr *models.ValidationError
+	switch {
+	case errors.As(err, &verr):
+		return badParams(verr)
+	case err != nil:
+		return err
 	}
-	for field, msg := range problems {
-		h.Sessions.AddFlash(c, views.Flash{Kind: views.FlashError, Message: "Filter " + field + ": " + msg + "."})
+	for i := range page.Events {
+		props.Events = append(props.Events, auditRow(&page.Events[i]))
 	}
-	if len(problems) > 0 {
-		props.Flashes = h.Sessions.Flashes(c)
+	if before == 0 && len(page.Events) > 0 {
+		// The tail starts after the newest row shown, so nothing
+		// recorded since the page was made is missed.
+		props.TailURL = "/admin/audit/tail?" + withParam(q, "after", strconv.FormatUint(page.Events[0].ID, 10))
 	}
+	if page.Next != 0 {
+		props.OlderURL = "/admin/audit?" + withParam(q, "before", strconv.FormatUint(page.Next, 10))
+	}
+	props.Truncated = page.Truncated
 	last, err := h.Store.LastAuditVerification(ctx)
 	switch {
 	case err == nil:

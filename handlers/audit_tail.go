@@ -27,19 +27,14 @@ const tailMax = 30 * time.Minute
 // rendered by the same component as the page's rows.
 func (h *AuditLog) Tail(c echo.Context) error {
 	ctx := c.Request().Context()
-	_, f, problems, err := readAuditFilter(ctx, c.QueryParams(), h.Store, time.Now())
-	if err != nil {
-		return err
-	}
-	if len(problems) > 0 {
-		return echo.NewHTTPError(http.StatusBadRequest, "The filter is not valid.")
-	}
 	// Checked before the stream opens: refused once, with 400, rather
 	// than answered 200 and closed at the first read, which a browser's
 	// EventSource would retry every few seconds.
-	if err := f.Validate(); err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, "The filter is not valid: "+err.Error())
+	params, err := readAuditParams(ctx, c.QueryParams(), h.Store, time.Now())
+	if err != nil {
+		return err
 	}
+	f := params.Filter
 	// From the last event the browser saw, or the newest now (whatever
 	// it is: the cursor follows the log's head, not the last match, so a
 	// tick reads only what is new).
@@ -47,9 +42,11 @@ func (h *AuditLog) Tail(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// The browser's own Last-Event-ID, when it reconnects, is the one
+	// we sent it, or else nothing to act on: it is not a person's typo.
 	after, _ := strconv.ParseUint(c.Request().Header.Get("Last-Event-ID"), 10, 64)
 	if after == 0 {
-		after, _ = strconv.ParseUint(c.QueryParam("after"), 10, 64)
+		after = params.After
 	}
 	if after == 0 || after > head {
 		after = head

@@ -61,10 +61,30 @@ func (h *Dashboard) ShowDashboard(c echo.Context) error {
 	}))
 }
 
-// dashboardWindows are the dashboard's time windows and their bars.
-var dashboardWindows = map[string]struct{ span, bucket time.Duration }{
+// dashboardWindow is a time window of the dashboard: how far back it
+// looks, and how much time each bar of its chart covers.
+type dashboardWindow struct{ span, bucket time.Duration }
+
+// dashboardWindows are the dashboard's time windows, by parameter value.
+var dashboardWindows = map[string]dashboardWindow{
 	"24h": {24 * time.Hour, time.Hour},
 	"7d":  {7 * 24 * time.Hour, 6 * time.Hour},
+}
+
+// readWindow reads the dashboard's window parameter: "" is 24h, and a
+// window the dashboard does not have is a 400 naming the ones it has,
+// rather than a page that shows another window than the address asks for.
+func readWindow(v string) (string, dashboardWindow, error) {
+	if v == "" {
+		v = "24h"
+	}
+	w, ok := dashboardWindows[v]
+	if !ok {
+		var bad models.ValidationError
+		bad.Add("window", "must be 24h or 7d"+got(v))
+		return "", w, badParams(&bad)
+	}
+	return v, w, nil
 }
 
 // expiringWithin is how soon a service account's expiry shows.
@@ -74,10 +94,9 @@ const expiringWithin = 14 * 24 * time.Hour
 // was ever called, so the getting-started checklist shows instead.
 func (h *Dashboard) activity(c echo.Context) (*views.DashboardActivity, error) {
 	ctx := c.Request().Context()
-	window := c.QueryParam("window")
-	w, ok := dashboardWindows[window]
-	if !ok {
-		window, w = "24h", dashboardWindows["24h"]
+	window, w, err := readWindow(c.QueryParam("window"))
+	if err != nil {
+		return nil, err
 	}
 	now := time.Now()
 	since := now.Add(-w.span).Truncate(w.bucket)

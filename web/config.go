@@ -31,8 +31,9 @@ type Config struct {
 // AuditConfig is where the audit log goes besides the database.
 type AuditConfig struct {
 	// Stream copies every audit event, and each outcome, as a JSON line
-	// to "stdout" or to a file (appended, created 0600), for a SIEM to
-	// pick up. "" streams nothing.
+	// to standard output ("-" or "stdout") or to a file (appended,
+	// created 0600, closed at shutdown), for a SIEM to pick up. ""
+	// streams nothing.
 	Stream string `yaml:"stream"`
 }
 
@@ -289,9 +290,9 @@ func (c Config) Validate() error {
 	default:
 		add("log.format", "must be text or json, got %q", c.Log.Format)
 	}
-	if st := c.Audit.Stream; st != "" && st != "stdout" {
+	if st := c.Audit.Stream; st != "" && st != "-" && st != "stdout" {
 		if info, err := os.Stat(filepath.Dir(st)); err != nil || !info.IsDir() {
-			add("audit.stream", "must be stdout or a file in an existing directory, got %q", st)
+			add("audit.stream", "must be - or stdout (standard output), or a file in an existing directory, got %q", st)
 		}
 	}
 

@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
@@ -40,6 +39,10 @@ type Deps struct {
 	// UpstreamTransport carries proxied requests; nil means the engine's
 	// tuned default.
 	UpstreamTransport http.RoundTripper
+	// AuditStream receives a copy of every audit event and outcome as a
+	// JSON line (audit.stream); nil for none. The caller opens it, and
+	// closes it after Close has written out what was queued.
+	AuditStream io.Writer
 
 	// Built by New from the above.
 	tokens          *tokenKit
@@ -78,11 +81,7 @@ func New(d Deps) (*Server, error) {
 	}
 	d.metadataClients = handlers.NewMetadataClients(d.Store, d.Config.OAuth.AllowPrivateClientMetadata)
 	m := newMetrics()
-	stream, err := openAuditStream(d.Config.Audit.Stream)
-	if err != nil {
-		return nil, err
-	}
-	auditor := audit.New(d.Store, audit.Options{Logger: d.Logger, Metrics: m.registry, Stream: stream})
+	auditor := audit.New(d.Store, audit.Options{Logger: d.Logger, Metrics: m.registry, Stream: d.AuditStream})
 	d.auditor = auditor
 	d.vault = vault.New(vault.Options{Store: d.Store, Client: d.UpstreamClient, Logger: d.Logger})
 	clientIP := proxy.NewClientIP(d.Config.TrustedProxyPrefixes())
@@ -176,22 +175,6 @@ func (s *Server) Close(ctx context.Context) error {
 		s.logger.Warn("record service account use", "error", err)
 	}
 	return s.audit.Close(ctx)
-}
-
-// openAuditStream opens where the audit log is copied as JSON lines:
-// nil for nowhere.
-func openAuditStream(where string) (io.Writer, error) {
-	switch where {
-	case "":
-		return nil, nil
-	case "stdout":
-		return os.Stdout, nil
-	}
-	f, err := os.OpenFile(where, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("audit.stream: %w", err)
-	}
-	return f, nil
 }
 
 // ServeHTTP sends the console host to the console and every other host to

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -60,7 +62,18 @@ func serve(ctx context.Context, args []string, env environment, sio stdio) error
 		}
 	}
 
-	srv, err := web.New(web.Deps{Config: b.cfg, Keys: b.keys, Store: b.store, Logger: b.logger, Version: buildVersion()})
+	stream, closeStream, err := openAuditStream(b.cfg.Audit.Stream, sio.out)
+	if err != nil {
+		return err
+	}
+	// Deferred, so it runs after srv.Close below has written out what
+	// the audit log still queued for the stream.
+	defer func() {
+		if err := closeStream(); err != nil {
+			b.logger.Error("audit.stream: the file did not close: its last lines may be lost", "error", err)
+		}
+	}()
+	srv, err := web.New(web.Deps{Config: b.cfg, Keys: b.keys, Store: b.store, Logger: b.logger, Version: buildVersion(), AuditStream: stream})
 	if err != nil {
 		return err
 	}
@@ -105,6 +118,25 @@ func serve(ctx context.Context, args []string, env environment, sio stdio) error
 		err = cerr
 	}
 	return err
+}
+
+// openAuditStream opens where audit.stream copies the audit log: nowhere
+// for "", the command's standard output for "-" or "stdout" (which has
+// the banner too; the logs go to standard error), or else a file,
+// appended to and created 0600. closeStream closes the file, and leaves
+// standard output open.
+func openAuditStream(where string, stdout io.Writer) (stream io.Writer, closeStream func() error, err error) {
+	switch where {
+	case "":
+		return nil, func() error { return nil }, nil
+	case "-", "stdout":
+		return stdout, func() error { return nil }, nil
+	}
+	f, err := os.OpenFile(where, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, nil, fmt.Errorf("audit.stream: %w", err)
+	}
+	return f, f.Close, nil
 }
 
 // printBanner tells a newcomer where to go and how to sign in.

@@ -62,7 +62,10 @@ func (s *stream) run(out io.Writer) {
 			}
 		}
 	}
-	_ = buf.Flush()
+	// The last lines, at Close: after this the caller closes out.
+	if err := buf.Flush(); err != nil {
+		s.w.log.Warn("audit: stream write failed at close", "error", err)
+	}
 }
 
 func (s *stream) send(l streamLine) {

@@ -1,0 +1,66 @@
+//go:build screenshot
+
+package views
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/a-h/templ"
+)
+
+// TestWriteRoleScreenshotPages writes, as standalone HTML in
+// $SCREENSHOT_DIR (default /tmp/shots), an event as an auditor and as an
+// admin sees it, and the 400 page a mistyped audit log address gets, for
+// a headless browser to screenshot:
+//
+//	SCREENSHOT_DIR=/tmp/shots go test -tags screenshot -run TestWriteRoleScreenshotPages ./views/
+//	chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1280,1400 \
+//	  --screenshot=/tmp/shots/audit-event-auditor.png file:///tmp/shots/audit-event-auditor.html
+func TestWriteRoleScreenshotPages(t *testing.T) {
+	dir := os.Getenv("SCREENSHOT_DIR")
+	if dir == "" {
+		dir = "/tmp/shots"
+	}
+	static, err := filepath.Abs("../static")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	event := auditEventProps("x")
+	event.Event = shotAuditRows()[6] // a service account's call
+	event.Event.UserEmail, event.Event.ServiceAccount = "bob@company.com", "ci-deploy"
+	event.RequestID = "01JNC8W3K2Q7F0X5RZ4B9T6M1D"
+	event.Arguments = ""
+	event.Reasons = []AuditReason{{Policy: "company-only", Block: "allow", Rule: "allow.and[0]", Criterion: "domain", Matched: "is company.com", Detail: "bob@company.com is in company.com"}}
+	event.SameRequestURL = AuditBase + "?request=01JNC8W3K2Q7F0X5RZ4B9T6M1D"
+	auditor := event
+	auditor.Page = page(SectionAudit, auditorViewer())
+	// The message handlers.badParams makes of /admin/audit?range=5y&outcome=bogus.
+	bad := ErrorProps{
+		Page: page("", auditorViewer()), Status: 400, Heading: "Bad Request",
+		Message: `This address asks for something the page cannot show: range must be 1h, 24h, 7d, 30d, all or custom, not "5y"; ` +
+			`outcome must be ok, rpc_error, tool_error, http_error or pending, not "bogus". Correct the address, or open the page without it.`,
+	}
+	pages := map[string]templ.Component{
+		"audit-event-auditor": AuditEventPage(auditor),
+		"audit-event-admin":   AuditEventPage(event),
+		"audit-400":           ErrorPage(bad),
+	}
+	for name, c := range pages {
+		var buf bytes.Buffer
+		if err := c.Render(context.Background(), &buf); err != nil {
+			t.Fatal(err)
+		}
+		html := strings.ReplaceAll(buf.String(), `"/static/`, `"file://`+static+`/`)
+		if err := os.WriteFile(filepath.Join(dir, name+".html"), []byte(html), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
