@@ -217,6 +217,17 @@ func TestErrorPage(t *testing.T) {
 			t.Error("signed-in viewer asked to sign in")
 		}
 		mustOne(t, doc, testid("logout-form"))
+		if doc.Find(testid("error-console")).Length() != 0 {
+			t.Error("a plain user is offered the console")
+		}
+	})
+	// Auditors may open the console (its dashboard and audit log), so an
+	// error on one of its pages leads back there.
+	t.Run("auditor", func(t *testing.T) {
+		doc, _ := render(t, ErrorPage(ErrorProps{Page: page("", auditorViewer()), Status: 400}))
+		if href, _ := mustOne(t, doc, testid("error-console")).Attr("href"); href != "/admin" {
+			t.Errorf("console href = %q", href)
+		}
 	})
 	// The request ID is for support, and only a server error needs them.
 	t.Run("request id", func(t *testing.T) {

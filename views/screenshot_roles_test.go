@@ -44,7 +44,7 @@ func TestWriteRoleScreenshotPages(t *testing.T) {
 	auditor.Page = page(SectionAudit, auditorViewer())
 	// The message handlers.badParams makes of /admin/audit?range=5y&outcome=bogus.
 	bad := ErrorProps{
-		Page: page("", auditorViewer()), Status: 400, Heading: "Bad Request",
+		Page: page("", auditorViewer()), Status: 400, Heading: "This address is not quite right",
 		Message: `This address asks for something the page cannot show: range must be 1h, 24h, 7d, 30d, all or custom, not "5y"; ` +
 			`outcome must be ok, rpc_error, tool_error, http_error or pending, not "bogus". Correct the address, or open the page without it.`,
 	}

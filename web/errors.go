@@ -83,6 +83,12 @@ func heading(status int) string {
 		return "Too much data"
 	case http.StatusTooManyRequests:
 		return "Slow down"
+	case http.StatusBadRequest:
+		return "This address is not quite right"
+	case http.StatusUnprocessableEntity:
+		return "Check what was sent"
+	case http.StatusMethodNotAllowed:
+		return "Not at this address"
 	}
 	if status >= 500 {
 		return "Something went wrong"
