@@ -24,12 +24,13 @@ const liveWait = 10 * time.Second
 
 // TestSecurityTeamJourney is a security team answering "who called which
 // tool, and what happened": an agent with a service account calls the
-// demo's echo (allowed) and admin_reset (denied by the demo policy); the
-// admin finds the denied call by filtering on the tool prefix, reads why
-// it was denied, watches new calls arrive live (and paused), exports the
-// view as CSV, verifies the hash chains, and makes a colleague an auditor,
-// who sees the dashboard and the audit log only and clicks from the
-// calls chart into the log.
+// demo's echo (allowed) and admin_reset (denied by the demo policy), and
+// another user's agent calls echo; the admin finds the denied call by
+// filtering on the tool prefix, reads why it was denied, filters on the
+// first agent's user and exports that view, watches new calls arrive
+// live (and paused), exports the whole log as CSV, verifies the hash
+// chains, and makes a colleague an auditor, who sees the dashboard and
+// the audit log only and clicks from the calls chart into the log.
 func TestSecurityTeamJourney(t *testing.T) {
 	t.Parallel()
 	demoPort, err := freePort()
@@ -38,24 +39,36 @@ func TestSecurityTeamJourney(t *testing.T) {
 	}
 	inst := startDrawbridge(t, "--demo", "--demo-address", "127.0.0.1:"+demoPort)
 	routeURL := "http://localhost:" + inst.port(t) // the demo route, beside a console at 127.0.0.1
-	const agentOwner, auditor, auditorPassword = "ci-owner@example.com", "audrey@example.com", "audrey-has-a-long-password"
-	inst.cli(t, "a long enough password\n", "user", "create", "--email", agentOwner, "--password-stdin")
+	const agentOwner, otherOwner = "ci-owner@example.com", "ops-owner@example.com"
+	const auditor, auditorPassword = "audrey@example.com", "audrey-has-a-long-password"
+	for _, owner := range []string{agentOwner, otherOwner} {
+		inst.cli(t, "a long enough password\n", "user", "create", "--email", owner, "--password-stdin")
+	}
 	inst.cli(t, auditorPassword+"\n", "user", "create", "--email", auditor, "--password-stdin")
 
-	// 1. An agent calls the demo route with a service account's token.
-	agent := connectAgent(t, inst, routeURL, agentOwner)
+	// 1. An agent calls the demo route with a service account's token,
+	// and another user's agent with its own.
+	agent := connectAgent(t, inst, routeURL, agentOwner, "ci")
 	agent.echo(t, "first")
 	agent.adminReset(t)
+	other := connectAgent(t, inst, routeURL, otherOwner, "nightly")
+	other.echo(t, "from another user")
+	agentWho, otherWho := "ci via "+agentOwner, "nightly via "+otherOwner
 
-	// 2. The admin finds both calls, then only the denied one.
+	// 2. The admin finds every call, then only the denied one.
 	ctx := newTab(t)
 	signIn(t, ctx, inst.URL, inst.Email, inst.Password)
 	follow(t, ctx, "open Audit log", testID("nav-audit"))
 	wantPath(t, ctx, "/admin/audit")
 	step(t, ctx, "see the audit table", chromedp.WaitVisible(testID("audit-table")))
 	rows := auditRows(t, ctx)
-	if echoes := rowsWith(rows, "tools/call", "echo"); len(echoes) != 1 || echoes[0].Decision != "allow" {
-		t.Errorf("the log shows the echo call as %+v; want one allowed row", echoes)
+	var echoes []string
+	for _, r := range rowsWith(rows, "tools/call", "echo") {
+		echoes = append(echoes, r.Decision+" by "+r.Who)
+	}
+	slices.Sort(echoes)
+	if want := []string{"allow by " + agentWho, "allow by " + otherWho}; !slices.Equal(echoes, want) {
+		t.Errorf("the log shows the echo calls as %q; want %q", echoes, want)
 	}
 	denied := rowsWith(rows, "tools/call", "admin_reset")
 	if len(denied) != 1 || denied[0].Decision != "deny" {
@@ -69,8 +82,8 @@ func TestSecurityTeamJourney(t *testing.T) {
 	if got := attr(t, ctx, badge, "class"); !strings.Contains(got, "badge-danger") {
 		t.Errorf("the denied row's badge has class %q, want badge-danger", got)
 	}
-	if got := text(t, ctx, chromedp.CSS(deniedRow+` [data-testid="audit-who"]`)); got != "ci via "+agentOwner {
-		t.Errorf("the denied row names who called as %q, want ci via %s", got, agentOwner)
+	if got := text(t, ctx, chromedp.CSS(deniedRow+` [data-testid="audit-who"]`)); got != agentWho {
+		t.Errorf("the denied row names who called as %q, want %s", got, agentWho)
 	}
 
 	fill(t, ctx, chromedp.CSS(`#audit-tool`), "admin_")
@@ -111,9 +124,57 @@ func TestSecurityTeamJourney(t *testing.T) {
 	}
 	pageShot(t, ctx, "audit-event")
 
-	// 4. Live: a call made now shows without a reload; paused, it waits.
+	// 4. By user: the agent's user's events, none of the other user's,
+	// and an export of that view holds those events only.
 	follow(t, ctx, "back to the log", testID("audit-back"))
 	wantPath(t, ctx, "/admin/audit")
+	step(t, ctx, "see the filter form", chromedp.WaitVisible(testID("audit-filter")))
+	fill(t, ctx, chromedp.CSS(`#audit-tool`), "")
+	fill(t, ctx, chromedp.CSS(`#audit-user`), agentOwner)
+	follow(t, ctx, "apply the user filter", testID("audit-apply"))
+	wantPath(t, ctx, "/admin/audit")
+	if q := location(t, ctx).Query(); q.Get("user") != agentOwner || q.Get("tool") != "" {
+		t.Errorf("the filtered view's URL has user=%q, tool=%q; want user=%s and no tool", q.Get("user"), q.Get("tool"), agentOwner)
+	}
+	if got := text(t, ctx, chromedp.CSS(`[data-testid="chip"][data-param="user"]`)); !strings.Contains(got, agentOwner) {
+		t.Errorf("the user filter's chip reads %q", got)
+	}
+	byUser := auditRows(t, ctx)
+	for _, r := range byUser {
+		if r.Who != agentWho && r.Who != agentOwner {
+			t.Errorf("filtered by user %s, the log shows event #%d (%s %s) by %q", agentOwner, r.ID, r.Method, r.Tool, r.Who)
+		}
+	}
+	for _, r := range rows {
+		if r.Method != "tools/call" {
+			continue
+		}
+		shown := slices.Contains(rowIDs(byUser), r.ID)
+		if r.Who == agentWho && !shown {
+			t.Errorf("filtered by user %s, the log leaves out their %s call #%d", agentOwner, r.Tool, r.ID)
+		}
+		if r.Who != agentWho && shown {
+			t.Errorf("filtered by user %s, the log shows %s's %s call #%d", agentOwner, r.Who, r.Tool, r.ID)
+		}
+	}
+	pageShot(t, ctx, "audit-by-user")
+	if n := count(t, ctx, testID("audit-older")); n != 0 {
+		t.Fatalf("the user's view has more than one page (%d rows shown); the export cannot be compared with it", len(byUser))
+	}
+	// The export's own record is the admin's, so it is not in this view.
+	userCSV := exportedRows(t, download(t, ctx, "export the user's view as CSV", testID("export-csv")))
+	var userIDs []uint64
+	for _, rec := range userCSV {
+		userIDs = append(userIDs, rec.ID)
+		if rec.Get("user_email") != agentOwner {
+			t.Errorf("the export of %s's view has event #%d by %q", agentOwner, rec.ID, rec.Get("user_email"))
+		}
+	}
+	if !slices.Equal(userIDs, rowIDs(byUser)) {
+		t.Errorf("the export of %s's view has events %v; the page shows %v", agentOwner, userIDs, rowIDs(byUser))
+	}
+
+	// 5. Live: a call made now shows without a reload; paused, it waits.
 	follow(t, ctx, "reset the filters", testID("audit-reset"))
 	if q := location(t, ctx).RawQuery; q != "" {
 		t.Errorf("Reset leads to /admin/audit?%s; want the unfiltered log", q)
@@ -166,7 +227,7 @@ func TestSecurityTeamJourney(t *testing.T) {
 	}
 	pageShot(t, ctx, "audit-live")
 
-	// 5. The CSV export is the page's rows, and the record of the export
+	// 6. The CSV export is the page's rows, and the record of the export
 	// itself: it is written before the rows stream, so it is the newest.
 	// The button submits the page's export form, a POST: a link would let
 	// another site make exports.
@@ -177,44 +238,35 @@ func TestSecurityTeamJourney(t *testing.T) {
 	if m, a := attr(t, ctx, testID("audit-exports"), "method"), attr(t, ctx, testID("audit-exports"), "action"); m != "post" || a != "/admin/audit/export" {
 		t.Errorf("the export form is method %q, action %q; want a POST to /admin/audit/export", m, a)
 	}
-	body := download(t, ctx, "export the view as CSV", testID("export-csv"))
-	records, err := csv.NewReader(strings.NewReader(body)).ReadAll()
-	if err != nil || len(records) < 2 {
-		t.Fatalf("the CSV export does not parse (%v): %q", err, body)
-	}
-	col := map[string]int{}
-	for i, name := range records[0] {
-		col[name] = i
+	exported := exportedRows(t, download(t, ctx, "export the view as CSV", testID("export-csv")))
+	if len(exported) == 0 {
+		t.Fatal("the CSV export has no rows")
 	}
 	var csvIDs, calls []uint64 // calls: the tools/call events
-	for _, rec := range records[1:] {
-		id, err := strconv.ParseUint(rec[col["id"]], 10, 64)
-		if err != nil {
-			t.Fatalf("a CSV row has id %q", rec[col["id"]])
-		}
-		csvIDs = append(csvIDs, id)
-		if rec[col["mcp_method"]] == "tools/call" {
-			calls = append(calls, id)
+	for _, rec := range exported {
+		csvIDs = append(csvIDs, rec.ID)
+		if rec.Get("mcp_method") == "tools/call" {
+			calls = append(calls, rec.ID)
 		}
 	}
-	if self := records[1]; self[col["kind"]] != "export" || self[col["user_email"]] != inst.Email {
-		t.Errorf("the export's newest row is %s by %s; want the export's own record, by %s", self[col["kind"]], self[col["user_email"]], inst.Email)
+	if self := exported[0]; self.Get("kind") != "export" || self.Get("user_email") != inst.Email {
+		t.Errorf("the export's newest row is %s by %s; want the export's own record, by %s", self.Get("kind"), self.Get("user_email"), inst.Email)
 	} else if !slices.Equal(csvIDs[1:], pageIDs) {
 		t.Errorf("the CSV export has events %v besides its own; the page shows %v", csvIDs[1:], pageIDs)
 	}
 	if i := slices.Index(csvIDs, live.ID); i < 0 {
 		t.Errorf("the CSV export has no row for the live call, #%d", live.ID)
-	} else if got := records[1+i]; got[col["tool"]] != "echo" || got[col["decision"]] != "allow" || got[col["service_account"]] != "ci" {
+	} else if got := exported[i]; got.Get("tool") != "echo" || got.Get("decision") != "allow" || got.Get("service_account") != "ci" {
 		t.Errorf("the live call's CSV row has tool %q, decision %q, service account %q; want echo, allow, ci",
-			got[col["tool"]], got[col["decision"]], got[col["service_account"]])
+			got.Get("tool"), got.Get("decision"), got.Get("service_account"))
 	}
-	if len(calls) != agent.calls {
-		t.Errorf("the CSV export has %d tools/call events; the agent made %d calls", len(calls), agent.calls)
+	if made := agent.calls + other.calls; len(calls) != made {
+		t.Errorf("the CSV export has %d tools/call events; the agents made %d calls", len(calls), made)
 	}
 	// The tail is still on, and shows the export's record.
 	step(t, ctx, "see the export's own record arrive", pollFor(fmt.Sprintf(`!!document.querySelector('[data-audit-id="%d"]')`, csvIDs[0]), liveWait))
 
-	// 6. Every chain verifies.
+	// 7. Every chain verifies.
 	follow(t, ctx, "verify now", chromedp.CSS(`[data-testid="audit-verify"] button`))
 	wantPath(t, ctx, "/admin/audit")
 	// One process wrote every event: the server's writer.
@@ -248,7 +300,7 @@ func TestSecurityTeamJourney(t *testing.T) {
 	}
 	pageShot(t, ctx, "audit-verified")
 
-	// 7. A colleague becomes an auditor: the dashboard and the log only.
+	// 8. A colleague becomes an auditor: the dashboard and the log only.
 	follow(t, ctx, "open Users", testID("nav-users"))
 	row := rowOf(t, ctx, auditor)
 	follow(t, ctx, "make them an auditor", chromedp.CSS(row+` [data-testid="action-grant-auditor"] button`))
@@ -274,7 +326,7 @@ func TestSecurityTeamJourney(t *testing.T) {
 		t.Errorf("/admin/routes answered the auditor %d, want 403", resp.Status)
 	}
 
-	// 8. The dashboard's calls chart leads into the log: every tools/call
+	// 9. The dashboard's calls chart leads into the log: every tools/call
 	// made is in a bar, and a bar opens its calls.
 	step(t, actx, "open the dashboard", chromedp.Navigate(inst.URL+"/admin"))
 	step(t, actx, "see the calls chart", chromedp.WaitVisible(chromedp.CSS(`[data-testid="activity"] svg`)))
@@ -355,6 +407,42 @@ func download(t *testing.T, ctx context.Context, what string, sel chromedp.CSS) 
 	return ""
 }
 
+// csvRow is one event of a CSV export, its fields by column name.
+type csvRow struct {
+	ID     uint64
+	fields map[string]string
+}
+
+// Get is the row's value in the named column, "" when there is none.
+func (r csvRow) Get(column string) string { return r.fields[column] }
+
+// exportedRows parses a CSV export of the audit log, newest first as it
+// comes, failing the test unless it has a header and a numeric id on
+// every row.
+func exportedRows(t *testing.T, body string) []csvRow {
+	t.Helper()
+	records, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+	if err != nil || len(records) == 0 {
+		t.Fatalf("the CSV export does not parse (%v): %q", err, body)
+	}
+	header := records[0]
+	if !slices.Contains(header, "id") {
+		t.Fatalf("the CSV export has no id column: %q", header)
+	}
+	rows := make([]csvRow, 0, len(records)-1)
+	for _, rec := range records[1:] {
+		r := csvRow{fields: make(map[string]string, len(header))}
+		for i, name := range header {
+			r.fields[name] = rec[i]
+		}
+		if r.ID, err = strconv.ParseUint(r.Get("id"), 10, 64); err != nil {
+			t.Fatalf("a CSV row has id %q", r.Get("id"))
+		}
+		rows = append(rows, r)
+	}
+	return rows
+}
+
 // agent is an MCP client on the demo route with a service account's
 // token, as CI would be.
 type agent struct {
@@ -363,11 +451,12 @@ type agent struct {
 	calls   int // tools/call requests made
 }
 
-// connectAgent creates a service account named ci acting as owner with
-// the CLI, and connects the Go SDK client to routeURL with its token.
-func connectAgent(t *testing.T, inst *instance, routeURL, owner string) *agent {
+// connectAgent creates a service account named name acting as owner
+// with the CLI, and connects the Go SDK client to routeURL with its
+// token.
+func connectAgent(t *testing.T, inst *instance, routeURL, owner, name string) *agent {
 	t.Helper()
-	out := inst.cli(t, "", "service-account", "create", "--user", owner, "--name", "ci", "--quiet", "--console-url", inst.URL)
+	out := inst.cli(t, "", "service-account", "create", "--user", owner, "--name", name, "--quiet", "--console-url", inst.URL)
 	jwt, ok := strings.CutSuffix(out, "\n")
 	if !ok || strings.ContainsAny(jwt, " \n") {
 		t.Fatalf("service-account create --quiet printed %q; want a bare JWT", out)
@@ -376,7 +465,7 @@ func connectAgent(t *testing.T, inst *instance, routeURL, owner string) *agent {
 	waitAccepted(t, client, routeURL)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(cancel)
-	session, err := sdk.NewClient(&sdk.Implementation{Name: "ci-agent", Version: "1"}, nil).Connect(ctx,
+	session, err := sdk.NewClient(&sdk.Implementation{Name: name + "-agent", Version: "1"}, nil).Connect(ctx,
 		&sdk.StreamableClientTransport{Endpoint: routeURL, HTTPClient: client, MaxRetries: -1, DisableStandaloneSSE: true}, nil)
 	if err != nil {
 		t.Fatalf("connect to %s with the service account: %v", routeURL, err)
@@ -415,6 +504,7 @@ type auditRow struct {
 	Decision string `json:"decision"`
 	Method   string `json:"method"`
 	Tool     string `json:"tool"`
+	Who      string `json:"who"`
 }
 
 // auditRows reads the audit table's rows, top first.
@@ -425,6 +515,7 @@ func auditRows(t *testing.T, ctx context.Context) []auditRow {
 		decision: r.dataset.decision,
 		method: r.querySelector('[data-testid="audit-method"]').textContent.replace(/\s+/g, ""),
 		tool: r.querySelector('[data-testid="audit-tool"]').textContent.replace(/\s+/g, ""),
+		who: r.querySelector('[data-testid="audit-who"]').textContent.replace(/\s+/g, " ").trim(),
 	}))`)
 }
 

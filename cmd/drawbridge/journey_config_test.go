@@ -8,6 +8,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"slices"
@@ -16,6 +19,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
 // A policy with two mistakes, one per line the test expects to see
@@ -41,6 +45,12 @@ deny:
 
 var brokenPolicyLines = []string{"3", "7"}
 
+// TestConsoleConfigJourney is an admin setting up a route in the
+// console: an upstream app from the GitHub preset, a policy (fixed after
+// the editor marks its mistakes), a route using both, whose Test
+// connection lists the upstream's tools; the change history shows each
+// step, and the simulator explains why the policy denies a call, down
+// to the rule and its line.
 func TestConsoleConfigJourney(t *testing.T) {
 	t.Parallel()
 	inst := startDrawbridge(t)
@@ -207,9 +217,12 @@ func TestConsoleConfigJourney(t *testing.T) {
 	}
 	pageShot(t, ctx, "policy-saved")
 
-	// 3. Routes: GitHub, guarded by eng-only, signing in with the app.
+	// 3. Routes: GitHub, guarded by eng-only, signing in with the app,
+	// to an MCP server run here; Test connection lists its tools. The
+	// upstream moves later, to an address nothing answers at.
 	from := "http://github.localhost:" + port
-	const firstTo, secondTo = "http://127.0.0.1:9101/mcp", "http://127.0.0.1:9102/mcp"
+	firstTo := startGitHubMCP(t)
+	const secondTo = "http://127.0.0.1:9102/mcp"
 	follow(t, ctx, "open Routes", testID("nav-routes"))
 	wantPath(t, ctx, "/admin/routes")
 	follow(t, ctx, "open the new route form", testID("new-route-button"))
@@ -227,6 +240,18 @@ func TestConsoleConfigJourney(t *testing.T) {
 	follow(t, ctx, "create the route", chromedp.CSS(`[data-testid="route-form"] button[type="submit"]`))
 	wantFlash(t, ctx, "success", "Created route GitHub.")
 	routePath := location(t, ctx).Path
+	step(t, ctx, "see the connection test", chromedp.WaitVisible(testID("connection-test")))
+	follow(t, ctx, "test the connection", chromedp.CSS(`[data-testid="test-form"] button[type="submit"]`))
+	step(t, ctx, "see the test result", chromedp.WaitVisible(testID("test-result")))
+	if got := attr(t, ctx, testID("test-result"), "data-ok"); got != "true" {
+		t.Fatalf("the connection test of %s failed: %s", firstTo, text(t, ctx, testID("test-result")))
+	}
+	tools := evaluate[[]string](t, ctx, `[...document.querySelectorAll('[data-testid="test-tool"] code')].map(c => c.textContent.trim())`)
+	slices.Sort(tools)
+	if want := []string{"admin_delete", "search"}; !slices.Equal(tools, want) {
+		t.Errorf("the connection test lists the tools %q, want the upstream's, %q", tools, want)
+	}
+	pageShot(t, ctx, "route-test-connection")
 
 	follow(t, ctx, "back to Routes", testID("nav-routes"))
 	if n := count(t, ctx, testID("route-row")); n != 1 {
@@ -455,6 +480,28 @@ func TestConfigPagesAtPhoneWidth(t *testing.T) {
 	step(t, ctx, "see the diff", chromedp.WaitVisible(testID("diff")))
 	checkFits(t, ctx, width, "a route's creation")
 	pageShot(t, ctx, "phone-history-change")
+}
+
+// startGitHubMCP starts an MCP server, on the official SDK, with two
+// tools like a GitHub server's, one of them an administrator's, and
+// returns its URL.
+func startGitHubMCP(t *testing.T) string {
+	t.Helper()
+	// Stateless, the SDK logs a session per request at Info.
+	logger := slog.New(slog.DiscardHandler)
+	server := sdk.NewServer(&sdk.Implementation{Name: "github-like", Version: "1"}, &sdk.ServerOptions{Logger: logger})
+	for _, tool := range []*sdk.Tool{
+		{Name: "search", Description: "Searches repositories."},
+		{Name: "admin_delete", Description: "Deletes a repository."},
+	} {
+		sdk.AddTool(server, tool, func(context.Context, *sdk.CallToolRequest, any) (*sdk.CallToolResult, any, error) {
+			return &sdk.CallToolResult{Content: []sdk.Content{&sdk.TextContent{Text: tool.Name}}}, nil, nil
+		})
+	}
+	srv := httptest.NewServer(sdk.NewStreamableHTTPHandler(func(*http.Request) *sdk.Server { return server },
+		&sdk.StreamableHTTPOptions{Stateless: true, JSONResponse: true, Logger: logger}))
+	t.Cleanup(srv.Close)
+	return srv.URL + "/mcp"
 }
 
 // wantGitHubPreset checks that the new app form is filled in from the

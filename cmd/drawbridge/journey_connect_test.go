@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -25,9 +26,10 @@ const upstreamTTL = 3 * time.Second
 
 // TestConnectJourney is a person connecting their own account at an
 // upstream OAuth provider from the portal, in Chromium: Connect, sign-in
-// and consent at the provider, back to Connected. From then on an MCP
-// client's calls through the route carry that account's token, renewed
-// when it expires or when the person asks, and never the client's own
+// and consent at the provider, back to Connected, then a copy of the
+// Claude Code setup with its copy button. From then on an MCP client's
+// calls through the route carry that account's token, renewed when it
+// expires or when the person asks, and never the client's own
 // Drawbridge token; Disconnect forgets and revokes it, and a grant the
 // provider revokes shows on the portal as needing a new Connect.
 func TestConnectJourney(t *testing.T) {
@@ -107,6 +109,7 @@ routes:
 	if s := provider.Stats(t); s.CodeGrants != 1 {
 		t.Errorf("the provider made %d code grants after one Connect, want 1", s.CodeGrants)
 	}
+	copyClaudeCodeSnippet(t, tab, inst.URL, "claude mcp add --transport http octo "+routeURL)
 
 	// 3. An MCP client signs in the usual way; its calls carry the
 	// upstream token, not its own.
@@ -202,6 +205,35 @@ routes:
 		if strings.Contains(h, access) {
 			t.Fatal("the client's Drawbridge token reached the upstream")
 		}
+	}
+}
+
+// copyClaudeCodeSnippet copies the portal card's Claude Code setup with
+// its copy button, as a person setting up their client would, and checks
+// what reached the browser's real clipboard, and that the button said so.
+func copyClaudeCodeSnippet(t *testing.T, ctx context.Context, consoleURL, want string) {
+	t.Helper()
+	panel := `[data-testid="portal-server"] [data-testid="setup-snippet"][data-client="claude-code"]`
+	button := panel + ` button[data-copy]`
+	if got := text(t, ctx, chromedp.CSS(panel+` [data-testid="snippet-code"]`)); got != want {
+		t.Errorf("the Claude Code snippet reads %q, want %q", got, want)
+	}
+	// app.js says "Copied" for a moment, then puts the label back: an
+	// observer keeps what the button said, so that no wait races it.
+	evaluate[bool](t, ctx, fmt.Sprintf(`(() => {
+		const b = document.querySelector(%q);
+		window.journeyCopyStates = [];
+		new MutationObserver(() => window.journeyCopyStates.push(
+			[b.classList.contains("is-copied"), b.getAttribute("title"), b.getAttribute("aria-label")].join("|")
+		)).observe(b, {attributes: true});
+		return true;
+	})()`, button))
+	if got := copyFromButton(t, ctx, consoleURL, button); got != want {
+		t.Errorf("the Claude Code copy button put %q on the clipboard, want %q", got, want)
+	}
+	states := evaluate[[]string](t, ctx, `window.journeyCopyStates`)
+	if !slices.Contains(states, "true|Copied|Copied") {
+		t.Errorf("the copy button never said Copied (its states: %q)", states)
 	}
 }
 
