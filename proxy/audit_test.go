@@ -22,8 +22,8 @@ func TestEveryCallIsAudited(t *testing.T) {
 	if status := g.rpc(route.From, bearer, body); status != http.StatusOK {
 		t.Fatalf("allowed call: %d", status)
 	}
-	if status := g.call(route.From, bearer, "admin_reset"); status != http.StatusForbidden {
-		t.Fatalf("denied call: %d", status)
+	if denied, answer := g.callDenied(route.From, bearer, "admin_reset"); !denied {
+		t.Fatalf("denied call: %s", answer)
 	}
 	allowed, denied := g.auditEvent("echo"), g.auditEvent("admin_reset")
 	if allowed.Decision != models.AuditAllow || allowed.UserEmail != g.user.Email || allowed.RouteName != "Tools" ||
@@ -47,6 +47,21 @@ func TestEveryCallIsAudited(t *testing.T) {
 		}
 		if time.Now().After(deadline) {
 			t.Fatal("the allowed call's outcome was never recorded")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// The denial was answered 200 with its JSON-RPC error: an rpc_error
+	// outcome, not an http_error one, on an event that stays a denial.
+	for {
+		ev := g.auditEvent("admin_reset")
+		if ev.Status != nil {
+			if *ev.Status != http.StatusOK || ev.RPCErrorCode == nil || *ev.RPCErrorCode != -32001 {
+				t.Errorf("the denial's outcome recorded as status %v, JSON-RPC error %v; want 200 and -32001", *ev.Status, ev.RPCErrorCode)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the denied call's outcome was never recorded")
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -142,7 +157,7 @@ func TestAuditFailOpen(t *testing.T) {
 	if status := g.call(route.From, bearer, "echo"); status != http.StatusOK {
 		t.Errorf("call with the audit log down and fail-open on: %d, want 200", status)
 	}
-	if status := g.call(route.From, bearer, "admin_reset"); status != http.StatusForbidden {
-		t.Errorf("fail-open let a denied call through: %d", status)
+	if denied, answer := g.callDenied(route.From, bearer, "admin_reset"); !denied {
+		t.Errorf("fail-open let a denied call through: %s", answer)
 	}
 }

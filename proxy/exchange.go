@@ -35,6 +35,7 @@ type exchange struct {
 	requestID string
 	toolsList []json.RawMessage // ids of tools/list requests, whose answers are filtered
 	callIDs   []json.RawMessage // ids of tools/call requests, whose outcomes are recorded
+	batch     bool              // the POST body was a JSON-RPC batch
 	events    []uint64          // audit events awaiting their outcome
 }
 
@@ -60,6 +61,7 @@ func (x *exchange) decide() bool {
 		x.e.refuseUnreadable(x.w, x.route, err)
 		return false
 	}
+	x.batch = req.Batch
 	var msgs []mcp.Message
 	var decisions []policy.Decision
 	allow := true
@@ -101,12 +103,12 @@ func (x *exchange) record(msgs []mcp.Message, decisions []policy.Decision, allow
 				x.e.log.Error("proxy: audit a denial", "route", x.route.Name, "error", err)
 			}
 		}
-		x.deny(msgs, decisions)
+		status := x.deny(msgs, decisions)
 		// A denial is answered here: its outcome is known at once.
 		code := codeForbidden
 		for _, id := range ids {
 			x.e.audit.Outcome(models.AuditOutcome{
-				ID: id, Status: http.StatusForbidden, RPCErrorCode: &code, Duration: time.Since(x.start), At: time.Now(),
+				ID: id, Status: status, RPCErrorCode: &code, Duration: time.Since(x.start), At: time.Now(),
 			})
 		}
 		return false
@@ -132,18 +134,34 @@ func (x *exchange) record(msgs []mcp.Message, decisions []policy.Decision, allow
 	return true
 }
 
-// deny answers the first denied message, naming its id.
-func (x *exchange) deny(msgs []mcp.Message, decisions []policy.Decision) {
-	x.e.count(x.route, "deny", http.StatusForbidden)
+// deny answers the first denied message, naming its id, and returns the
+// HTTP status it answered with.
+//
+// A POST of one request (a message with an id) is answered 200 with its
+// JSON-RPC error response: the gateway read the request and decided it,
+// and that answer is an ordinary JSON-RPC response. A 403 would reach
+// clients as a transport failure instead: the Go SDK takes it for an
+// OAuth step-up and sends the request again, the TypeScript SDK raises
+// a transport error in place of the error code. Where there is no one
+// response to give, it stays 403: a notification (no id to answer), a
+// batch refused whole because one of its messages is denied, and a GET
+// stream or DELETE denied on its HTTP method or path.
+func (x *exchange) deny(msgs []mcp.Message, decisions []policy.Decision) int {
+	status := http.StatusForbidden
+	if x.r.Method == http.MethodPost && !x.batch && len(msgs) == 1 && msgs[0].ID != nil {
+		status = http.StatusOK
+	}
+	x.e.count(x.route, "deny", status)
 	for i, d := range decisions {
 		if d.Allow {
 			continue
 		}
 		m := msgs[i]
 		x.e.log.Info("proxy: denied", "route", x.route.Name, "user", x.in.Email, "method", m.Method, "tool", m.Tool, "reason", d.String())
-		writeRPCError(x.w, http.StatusForbidden, mcp.ErrorResponse(m.ID, codeForbidden, "Drawbridge policy denies "+describeCall(m), nil))
-		return
+		writeRPCError(x.w, status, mcp.ErrorResponse(m.ID, codeForbidden, "Drawbridge policy denies "+describeCall(m), nil))
+		break
 	}
+	return status
 }
 
 // event is the audit record of one message.

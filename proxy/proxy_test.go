@@ -3,6 +3,7 @@ package proxy_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -133,8 +134,8 @@ func TestPolicyChangesApplyAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	g.waitVersion()
-	if status := g.call(route.From, bearer, "echo"); status != http.StatusForbidden {
-		t.Errorf("echo after the policy denies it: %d, want 403", status)
+	if denied, answer := g.callDenied(route.From, bearer, "echo"); !denied {
+		t.Errorf("echo after the policy denies it: %s, want the policy's JSON-RPC error", answer)
 	}
 }
 
@@ -152,8 +153,22 @@ func (g *gateway) call(url, bearer, tool string) int {
 
 func (g *gateway) rpc(url, bearer, body string) int {
 	g.t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
+	resp, _ := g.send(http.MethodPost, url, bearer, body)
+	return resp.StatusCode
+}
+
+// send sends an MCP request with body ("" for none) and returns the
+// answer and its body.
+func (g *gateway) send(method, url, bearer, body string) (*http.Response, []byte) {
+	g.t.Helper()
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req, _ := http.NewRequest(method, url, r)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	req.Header.Set("Accept", "application/json, text/event-stream")
 	req.Header.Set("MCP-Protocol-Version", "2025-06-18")
 	resp, err := g.httpClient(bearer).Do(req)
@@ -161,8 +176,28 @@ func (g *gateway) rpc(url, bearer, body string) int {
 		g.t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, resp.Body)
-	return resp.StatusCode
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	return resp, b
+}
+
+// callDenied calls tool as call does, and reports whether the answer is
+// a policy denial: HTTP 200 with the JSON-RPC error -32001 for the
+// call's id. answer describes what came back, for a failure's message.
+func (g *gateway) callDenied(url, bearer, tool string) (denied bool, answer string) {
+	g.t.Helper()
+	resp, body := g.send(http.MethodPost, url, bearer, `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"`+tool+`","arguments":{"text":"x"}}}`)
+	var reply struct {
+		ID    json.RawMessage `json:"id"`
+		Error *struct {
+			Code int `json:"code"`
+		} `json:"error"`
+	}
+	denied = resp.StatusCode == http.StatusOK && json.Unmarshal(body, &reply) == nil &&
+		string(reply.ID) == "7" && reply.Error != nil && reply.Error.Code == -32001
+	return denied, fmt.Sprintf("%d %.200s", resp.StatusCode, body)
 }
 
 // TestRevocationReachesEveryProcess: a token revoked by another process

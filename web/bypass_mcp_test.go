@@ -32,7 +32,10 @@ func TestBypassMCPBody(t *testing.T) {
 
 	w.wantAllowed(t, w.mcpRequest(http.MethodPost, w.tools.From, allowed, nil))
 	w.refuseAll(t, []bypassCase{
-		{name: "denied tool", body: deny, status: 403, code: denied},
+		// A denied request is answered with its JSON-RPC error, an
+		// ordinary response (200); a batch or a notification has no one
+		// response to give, and is refused 403.
+		{name: "denied tool", body: deny, status: 200, code: denied},
 
 		// Batches: every message is decided, and only 2025-03-26 has them.
 		{name: "batch hiding a denied call (2025-03-26)", body: "[" + allowed + "," + deny2 + "]",
@@ -77,7 +80,7 @@ func TestBypassMCPBody(t *testing.T) {
 		{name: "a second JSON value", body: allowed + "\n" + deny2, status: 400, code: parse},
 		{name: "byte order mark", body: "\xEF\xBB\xBF" + deny, status: 400, code: parse},
 		{name: "nested depth bomb", body: toolCall("echo", bomb), status: 400, code: parse},
-		{name: "denied call after a megabyte of padding", status: 403, code: denied,
+		{name: "denied call after a megabyte of padding", status: 200, code: denied,
 			body: `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"arguments":{"text":"` + huge[:1<<20] + `"},"name":"admin_reset"}}`},
 		{name: "oversize body", body: toolCall("echo", `{"text":"`+huge+`"}`), status: 413, code: invalid},
 		{name: "oversize body, chunked (refused, not cut)", body: toolCall("echo", `{"text":"`+huge+`"}`), edit: chunked, status: 413, code: invalid},
@@ -87,13 +90,13 @@ func TestBypassMCPBody(t *testing.T) {
 		{name: "arguments as an array", body: toolCall("echo", `[{"stack":"prod"}]`), status: 400, code: params},
 		{name: "argument key twice", body: toolCall("echo", `{"stack":"dev","stack":"prod"}`), status: 400, code: invalid},
 		{name: "argument key twice, in two cases", body: toolCall("echo", `{"stack":"dev","STACK":"prod"}`), status: 400, code: invalid},
-		{name: "argument key in capitals", body: toolCall("echo", `{"Stack":"prod"}`), status: 403, code: denied},
-		{name: "argument key with a long s", body: toolCall("echo", `{"ſtack":"prod"}`), status: 403, code: denied},
-		{name: "argument key with a Kelvin sign", body: toolCall("echo", `{"stac\u212a":"prod"}`), status: 403, code: denied},
-		{name: "argument key escaped", body: toolCall("echo", `{"st\u0061ck":"prod"}`), status: 403, code: denied},
-		{name: "argument value escaped", body: toolCall("echo", `{"stack":"pro\u0064"}`), status: 403, code: denied},
-		{name: "pointer ~1: the key as written", body: toolCall("echo", `{"file/path":"/etc/shadow"}`), status: 403, code: denied},
-		{name: `pointer ~1: the slash escaped as \/`, body: toolCall("echo", `{"file\/path":"/etc/shadow"}`), status: 403, code: denied},
-		{name: `pointer ~1: the slash escaped as \u002f`, body: toolCall("echo", `{"file\u002fpath":"\/etc/shadow"}`), status: 403, code: denied},
+		{name: "argument key in capitals", body: toolCall("echo", `{"Stack":"prod"}`), status: 200, code: denied},
+		{name: "argument key with a long s", body: toolCall("echo", `{"ſtack":"prod"}`), status: 200, code: denied},
+		{name: "argument key with a Kelvin sign", body: toolCall("echo", `{"stac\u212a":"prod"}`), status: 200, code: denied},
+		{name: "argument key escaped", body: toolCall("echo", `{"st\u0061ck":"prod"}`), status: 200, code: denied},
+		{name: "argument value escaped", body: toolCall("echo", `{"stack":"pro\u0064"}`), status: 200, code: denied},
+		{name: "pointer ~1: the key as written", body: toolCall("echo", `{"file/path":"/etc/shadow"}`), status: 200, code: denied},
+		{name: `pointer ~1: the slash escaped as \/`, body: toolCall("echo", `{"file\/path":"/etc/shadow"}`), status: 200, code: denied},
+		{name: `pointer ~1: the slash escaped as \u002f`, body: toolCall("echo", `{"file\u002fpath":"\/etc/shadow"}`), status: 200, code: denied},
 	})
 }

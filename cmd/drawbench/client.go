@@ -171,7 +171,7 @@ func newProber(addr string, ep routeInfo) func(context.Context) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		if status == http.StatusForbidden {
+		if status == http.StatusOK {
 			var a rpcAnswer
 			if json.Unmarshal(buf.Bytes(), &a) == nil && a.Error != nil && a.Error.Code == codeForbidden {
 				return false, nil

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/modelcontextprotocol/go-sdk/auth"
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/modelcontextprotocol/go-sdk/oauthex"
 )
@@ -113,8 +116,16 @@ func TestMCPClientJourney(t *testing.T) {
 	if err != nil || res.IsError {
 		t.Fatalf("call echo: %v %+v", err, res)
 	}
-	if _, err := session.CallTool(ctx, &sdk.CallToolParams{Name: "admin_reset", Arguments: map[string]any{"confirm": true}}); err == nil {
-		t.Error("admin_reset went through; the demo policy denies it")
+	// The denial is the call's JSON-RPC error. Had it come as a 403, the
+	// SDK's OAuth handler would have taken it for a step-up and the
+	// transport sent the call again: the audit log shows it was sent once.
+	_, err = session.CallTool(ctx, &sdk.CallToolParams{Name: "admin_reset", Arguments: map[string]any{"confirm": true}})
+	var rpcErr *jsonrpc.Error
+	if !errors.As(err, &rpcErr) || rpcErr.Code != -32001 || !strings.Contains(rpcErr.Message, "Drawbridge policy denies") {
+		t.Errorf("admin_reset was answered %v; want the JSON-RPC error -32001 naming the policy", err)
+	}
+	if n := deniedCalls(t, inst, "admin_reset"); n != 1 {
+		t.Errorf("the audit log holds %d denied admin_reset calls, want 1: the client sent the denied call again", n)
 	}
 
 	// A policy change applied by another process (the CLI) is obeyed by
@@ -154,6 +165,22 @@ func TestMCPClientJourney(t *testing.T) {
 		t.Error("the user's authorized apps do not list the client")
 	}
 	screenshot(t, tab, "authorizations")
+}
+
+// deniedCalls counts the denied calls of tool in the audit log of inst,
+// read from its database file: a denial is recorded before it is answered.
+func deniedCalls(t *testing.T, inst *instance, tool string) int {
+	t.Helper()
+	db, err := sql.Open("sqlite3", filepath.Join(inst.DataDir, databaseFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM audit_events WHERE tool = ? AND decision = 'deny'`, tool).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 // dialAll is an HTTP client that reaches every host, the console and

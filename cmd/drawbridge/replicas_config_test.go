@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -87,11 +88,11 @@ func switchPolicy(denyEcho bool) string {
 }
 
 // echoAllowed calls echo and says whether the policy let it through: an
-// answer, or a 403; anything else is an error.
+// answer, or the policy's JSON-RPC denial; anything else is an error.
 func echoAllowed(client *http.Client, routeURL string) (bool, error) {
 	status, _, err := callTool(client, routeURL, "echo", `{"text":"probe"}`)
 	switch {
-	case status == http.StatusForbidden:
+	case errors.Is(err, errPolicyDenied):
 		return false, nil
 	case err != nil:
 		return false, err

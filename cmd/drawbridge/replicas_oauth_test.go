@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -145,9 +146,16 @@ func testOneRefreshAcrossReplicas(t *testing.T, rs *replicaSet) {
 	t.Logf("%d calls in %s, by replica %v: %d refresh grant(s)", calls, took, served, after.RefreshGrants-before.RefreshGrants)
 }
 
+// policyDeniedCode is the JSON-RPC error code of a policy denial, which
+// the gateway answers 200 with, as the answer to the call.
+const policyDeniedCode = -32001
+
+// errPolicyDenied is callTool's error for a call the policy denied.
+var errPolicyDenied = errors.New("denied by policy")
+
 // callTool sends a tools/call as raw JSON-RPC and returns the status
 // and, for a 200, the text of the answer's first content; an error for
-// a JSON-RPC error or an isError result.
+// a JSON-RPC error (errPolicyDenied for a denial) or an isError result.
 func callTool(client *http.Client, routeURL, tool, argsJSON string) (int, string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
@@ -172,12 +180,15 @@ func callTool(client *http.Client, routeURL, tool, argsJSON string) (int, string
 			IsError bool `json:"isError"`
 		} `json:"result"`
 		Error *struct {
+			Code    int    `json:"code"`
 			Message string `json:"message"`
 		} `json:"error"`
 	}
 	switch err := json.Unmarshal(raw, &answer); {
 	case err != nil:
 		return resp.StatusCode, "", fmt.Errorf("not a JSON-RPC answer: %v: %.200s", err, raw)
+	case answer.Error != nil && answer.Error.Code == policyDeniedCode:
+		return resp.StatusCode, "", fmt.Errorf("%w: %s", errPolicyDenied, answer.Error.Message)
 	case answer.Error != nil:
 		return resp.StatusCode, "", fmt.Errorf("JSON-RPC error: %s", answer.Error.Message)
 	case answer.Result == nil || answer.Result.IsError || len(answer.Result.Content) == 0:

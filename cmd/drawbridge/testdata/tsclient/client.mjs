@@ -13,7 +13,7 @@
 //	{"registered": {"client_id": "...", "client_name": "..."}}
 //	{"tools": ["echo", ...]}
 //	{"call": <the echo call's result>}
-//	{"denied": {"error": {"status": 403, "code": -32001, "message": "..."}}}
+//	{"denied": {"error": {"code": -32001, "message": "..."}}}
 //	           or {"result": <the call's result>}, when it was answered
 //
 // It exits 0 once it has printed them all; anything unexpected goes to
@@ -24,7 +24,7 @@ import { createServer } from 'node:http';
 
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 
 const TIMEOUT_MS = 60_000;
@@ -145,25 +145,12 @@ async function listenForCode(state) {
   return { redirectUrl: `http://127.0.0.1:${port}/callback`, code, close: () => server.close() };
 }
 
-// refusal describes why a call failed. Drawbridge refuses with an HTTP
-// error whose body is a JSON-RPC error; the SDK hands that over as a
-// StreamableHTTPError holding the body in its message, so it is read back
-// from there. A JSON-RPC error in a 200 answer arrives as an McpError.
+// refusal describes why a call failed: Drawbridge answers a denied call
+// with its JSON-RPC error, which the SDK raises as an McpError. Anything
+// else (a transport error) is not a refusal, and fails the client.
 function refusal(err) {
   if (err instanceof McpError) {
     return { code: err.code, message: err.message };
-  }
-  if (err instanceof StreamableHTTPError) {
-    const body = err.message.slice(err.message.indexOf('{'));
-    try {
-      const { error } = JSON.parse(body);
-      if (error) {
-        return { status: err.code, code: error.code, message: error.message };
-      }
-    } catch {
-      // Not JSON: report the message as it is.
-    }
-    return { status: err.code, message: err.message };
   }
   throw err;
 }
