@@ -44,8 +44,8 @@ const (
 	AuditOutcomeToolError = "tool_error" // a tool result with isError true
 	AuditOutcomeHTTPError = "http_error" // HTTP status 400 or above
 	// AuditOutcomePending has no outcome (yet): the answer has not ended,
-	// or the process stopped first. Denied requests and the
-	// authorization server's events never get one.
+	// or the process stopped first. The authorization server's events
+	// never get one; a denied request gets its outcome as it is refused.
 	AuditOutcomePending = "pending"
 )
 
