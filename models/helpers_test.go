@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/drawbridge/drawbridge/models/pgtest"
@@ -178,4 +179,29 @@ func invalidFields(t *testing.T, err error) []string {
 		fields = append(fields, f.Field)
 	}
 	return fields
+}
+
+// wantLiveColumns checks that the live entity model reads and writes
+// exactly the columns a migration created in table: a field the live type
+// renamed or added would be a column GORM cannot find.
+func wantLiveColumns(t *testing.T, s *Store, table string, model any) {
+	t.Helper()
+	stmt := s.db.Model(model).Statement
+	if err := stmt.Parse(model); err != nil {
+		t.Fatal(err)
+	}
+	live := slices.Clone(stmt.Schema.DBNames)
+	slices.Sort(live)
+	cols, err := s.db.Migrator().ColumnTypes(table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := []string{}
+	for _, c := range cols {
+		stored = append(stored, c.Name())
+	}
+	slices.Sort(stored)
+	if !slices.Equal(live, stored) {
+		t.Errorf("%s: live columns %v, stored %v", table, live, stored)
+	}
 }

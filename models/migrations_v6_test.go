@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"path/filepath"
-	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -202,35 +201,7 @@ func TestUpgradeFromV5ThroughMigration6(t *testing.T) {
 // be a column GORM cannot find.
 func TestMigration6FrozenTypes(t *testing.T) {
 	s := newTestStore(t)
-	columns := func(table string) []string {
-		t.Helper()
-		cols, err := s.db.Migrator().ColumnTypes(table)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out := []string{}
-		for _, c := range cols {
-			out = append(out, c.Name())
-		}
-		slices.Sort(out)
-		return out
-	}
-	for _, tt := range []struct {
-		table string
-		model any
-	}{
-		{"upstream_connections", &connectionRow{}},
-		{"upstream_auth_states", &authStateRow{}},
-		{"route_sign_ins", &RouteSignIn{}},
-	} {
-		stmt := s.db.Model(tt.model).Statement
-		if err := stmt.Parse(tt.model); err != nil {
-			t.Fatal(err)
-		}
-		live := slices.Clone(stmt.Schema.DBNames)
-		slices.Sort(live)
-		if stored := columns(tt.table); !reflect.DeepEqual(live, stored) {
-			t.Errorf("%s: live columns %v, stored %v", tt.table, live, stored)
-		}
-	}
+	wantLiveColumns(t, s, "upstream_connections", &connectionRow{})
+	wantLiveColumns(t, s, "upstream_auth_states", &authStateRow{})
+	wantLiveColumns(t, s, "route_sign_ins", &RouteSignIn{})
 }

@@ -3,7 +3,6 @@ package models
 import (
 	"context"
 	"path/filepath"
-	"reflect"
 	"slices"
 	"testing"
 )
@@ -171,30 +170,6 @@ func TestUpgradeFromV6ThroughMigration7(t *testing.T) {
 // be a column GORM cannot find.
 func TestMigration7FrozenTypes(t *testing.T) {
 	s := newTestStore(t)
-	for _, tt := range []struct {
-		table string
-		model any
-	}{
-		{"service_accounts", &ServiceAccount{}},
-		{"service_account_routes", &serviceAccountRoute{}},
-	} {
-		stmt := s.db.Model(tt.model).Statement
-		if err := stmt.Parse(tt.model); err != nil {
-			t.Fatal(err)
-		}
-		live := slices.Clone(stmt.Schema.DBNames)
-		slices.Sort(live)
-		cols, err := s.db.Migrator().ColumnTypes(tt.table)
-		if err != nil {
-			t.Fatal(err)
-		}
-		stored := []string{}
-		for _, c := range cols {
-			stored = append(stored, c.Name())
-		}
-		slices.Sort(stored)
-		if !reflect.DeepEqual(live, stored) {
-			t.Errorf("%s: live columns %v, stored %v", tt.table, live, stored)
-		}
-	}
+	wantLiveColumns(t, s, "service_accounts", &ServiceAccount{})
+	wantLiveColumns(t, s, "service_account_routes", &serviceAccountRoute{})
 }
