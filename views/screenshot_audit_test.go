@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/a-h/templ"
 	"github.com/chromedp/chromedp"
 )
 
@@ -29,18 +28,6 @@ import (
 //	  --screenshot=/tmp/shots-audit/audit.png file:///tmp/shots-audit/audit.html
 //	(add --force-dark-mode for the dark scheme, --window-size=390,1400 for a phone)
 func TestWriteAuditScreenshotPages(t *testing.T) {
-	dir := os.Getenv("SHOTS_DIR")
-	if dir == "" {
-		dir = "/tmp/shots-audit"
-	}
-	static, err := filepath.Abs("../static")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-
 	rows := shotAuditRows()
 	routes := []Option{{Value: "1", Label: "GitHub"}, {Value: "2", Label: "Linear"}, {Value: "3", Label: "Docs"}}
 	log := AuditLogProps{
@@ -120,10 +107,7 @@ func TestWriteAuditScreenshotPages(t *testing.T) {
 	fresh := DashboardProps{Page: page(SectionDashboard, adminViewer()), Users: 1, Admins: 1, ConsoleURL: "http://console.localhost:8080",
 		Steps: []SetupStep{{Title: "Sign in", Done: true}, {Title: "Add a route", Body: "Put an MCP server behind the gateway.", URL: "/admin/routes"}, {Title: "Attach a policy", URL: "/admin/policies"}}}
 
-	pages := map[string]struct {
-		c    templ.Component
-		open []string
-	}{
+	pages := map[string]shotPage{
 		"audit":                {c: AuditLogPage(log)},
 		"audit-filtered":       {c: AuditLogPage(filtered)},
 		"audit-more":           {c: AuditLogPage(more)},
@@ -141,19 +125,7 @@ func TestWriteAuditScreenshotPages(t *testing.T) {
 		"dashboard-fresh":      {c: DashboardPage(fresh)},
 		"dashboard-hostile":    {c: DashboardPage(dashboardProps(hostile))},
 	}
-	for name, p := range pages {
-		var buf bytes.Buffer
-		if err := p.c.Render(context.Background(), &buf); err != nil {
-			t.Fatal(err)
-		}
-		html := strings.ReplaceAll(buf.String(), `"/static/`, `"file://`+static+`/`)
-		for _, o := range p.open {
-			html = strings.Replace(html, o, strings.Replace(o, "<details", "<details open", 1), 1)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name+".html"), []byte(html), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeShotPages(t, "/tmp/shots-audit", pages)
 }
 
 // shotAuditRows are a morning's events, as a security team would see them.

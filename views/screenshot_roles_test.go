@@ -3,36 +3,18 @@
 package views
 
 import (
-	"bytes"
-	"context"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
-
-	"github.com/a-h/templ"
 )
 
 // TestWriteRoleScreenshotPages writes, as standalone HTML in
-// $SCREENSHOT_DIR (default /tmp/shots), an event as an auditor and as an
+// $SHOTS_DIR (default /tmp/shots), an event as an auditor and as an
 // admin sees it, and the 400 page a mistyped audit log address gets, for
 // a headless browser to screenshot:
 //
-//	SCREENSHOT_DIR=/tmp/shots go test -tags screenshot -run TestWriteRoleScreenshotPages ./views/
+//	go test -tags screenshot -run TestWriteRoleScreenshotPages ./views/
 //	chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1280,1400 \
 //	  --screenshot=/tmp/shots/audit-event-auditor.png file:///tmp/shots/audit-event-auditor.html
 func TestWriteRoleScreenshotPages(t *testing.T) {
-	dir := os.Getenv("SCREENSHOT_DIR")
-	if dir == "" {
-		dir = "/tmp/shots"
-	}
-	static, err := filepath.Abs("../static")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	event := auditEventProps("x")
 	event.Event = shotAuditRows()[6] // a service account's call
 	event.Event.UserEmail, event.Event.ServiceAccount = "bob@company.com", "ci-deploy"
@@ -48,19 +30,10 @@ func TestWriteRoleScreenshotPages(t *testing.T) {
 		Message: `This address asks for something the page cannot show: range must be 1h, 24h, 7d, 30d, all or custom, not "5y"; ` +
 			`outcome must be ok, rpc_error, tool_error, http_error or pending, not "bogus". Correct the address, or open the page without it.`,
 	}
-	pages := map[string]templ.Component{
-		"audit-event-auditor": AuditEventPage(auditor),
-		"audit-event-admin":   AuditEventPage(event),
-		"audit-400":           ErrorPage(bad),
+	pages := map[string]shotPage{
+		"audit-event-auditor": {c: AuditEventPage(auditor)},
+		"audit-event-admin":   {c: AuditEventPage(event)},
+		"audit-400":           {c: ErrorPage(bad)},
 	}
-	for name, c := range pages {
-		var buf bytes.Buffer
-		if err := c.Render(context.Background(), &buf); err != nil {
-			t.Fatal(err)
-		}
-		html := strings.ReplaceAll(buf.String(), `"/static/`, `"file://`+static+`/`)
-		if err := os.WriteFile(filepath.Join(dir, name+".html"), []byte(html), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeShotPages(t, "/tmp/shots", pages)
 }

@@ -3,14 +3,8 @@
 package views
 
 import (
-	"bytes"
-	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/a-h/templ"
 )
 
 // TestWriteServiceAccountScreenshotPages writes the service account pages
@@ -23,18 +17,6 @@ import (
 //	  --screenshot=/tmp/shots-sa/sa-admin.png file:///tmp/shots-sa/sa-admin.html
 //	(add --force-dark-mode for the dark scheme)
 func TestWriteServiceAccountScreenshotPages(t *testing.T) {
-	dir := os.Getenv("SHOTS_DIR")
-	if dir == "" {
-		dir = "/tmp/shots-sa"
-	}
-	static, err := filepath.Abs("../static")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-
 	admin := saAdminProps("x")
 	admin.Accounts = sampleServiceAccounts("x")[:4]
 	admin.Query, admin.User, admin.Status = "", "", ""
@@ -74,10 +56,7 @@ func TestWriteServiceAccountScreenshotPages(t *testing.T) {
 
 	hostileAdmin := saAdminProps(hostileSA)
 
-	pages := map[string]struct {
-		c    templ.Component
-		open []string // markup to open or check, for the states a click shows
-	}{
+	pages := map[string]shotPage{
 		"sa-admin":         {c: ServiceAccountsPage(admin)},
 		"sa-admin-rotate":  {c: ServiceAccountsPage(admin), open: []string{`<details class="confirm confirm-choice"`}},
 		"sa-admin-create":  {c: ServiceAccountsPage(admin), open: []string{`<details class="card sa-create"`}},
@@ -91,24 +70,5 @@ func TestWriteServiceAccountScreenshotPages(t *testing.T) {
 		"sa-token-created": {c: ServiceAccountTokenPage(created)},
 		"sa-token-none":    {c: ServiceAccountTokenPage(none)},
 	}
-	for name, p := range pages {
-		var buf bytes.Buffer
-		if err := p.c.Render(context.Background(), &buf); err != nil {
-			t.Fatal(err)
-		}
-		html := strings.ReplaceAll(buf.String(), `"/static/`, `"file://`+static+`/`)
-		for _, o := range p.open {
-			switch {
-			case strings.HasPrefix(o, "<details"):
-				html = strings.Replace(html, o, strings.Replace(o, "<details", "<details open", 1), 1)
-			case strings.HasPrefix(o, " checked"):
-				html = strings.Replace(html, o, strings.TrimPrefix(o, " checked"), 1)
-			default: // check this tab
-				html = strings.Replace(html, o, o+" checked", 1)
-			}
-		}
-		if err := os.WriteFile(filepath.Join(dir, name+".html"), []byte(html), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeShotPages(t, "/tmp/shots-sa", pages)
 }

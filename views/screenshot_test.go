@@ -22,26 +22,12 @@ import (
 //	chromium --headless --no-sandbox --disable-gpu --window-size=1280,1600 \
 //	  --screenshot=/tmp/shots/portal.png file:///tmp/shots/portal.html
 func TestWriteScreenshotPages(t *testing.T) {
-	dir := os.Getenv("SHOTS_DIR")
-	if dir == "" {
-		dir = "/tmp/shots"
-	}
-	static, err := filepath.Abs("../static")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	servers := samplePortalServers()
 	plain := servers[:6]
 	apps := sampleApps()[:2]
 	apps[0].Connected, apps[0].NeedsReconnect = 12, 2
 	apps[1].Connected = 1
-	pages := map[string]struct {
-		c    templ.Component
-		open []string // markup to open or check, for the states a click shows
-	}{
+	pages := map[string]shotPage{
 		"portal": {c: PortalPage(PortalProps{Page: page(SectionPortal, userViewer()), Servers: plain, Now: portalNow})},
 		"portal-confirm": {c: PortalPage(PortalProps{Page: page(SectionPortal, userViewer()), Servers: plain[:1], Now: portalNow}),
 			open: []string{`<details class="confirm"`}},
@@ -65,6 +51,33 @@ func TestWriteScreenshotPages(t *testing.T) {
 		})},
 		"app-edit-empty": {c: AppFormPage(AppFormProps{Page: page(SectionApps, adminViewer()), ID: 3, Presets: samplePresets(),
 			Form: AppForm{Name: "github", ClientID: "Iv23liAbC"}})},
+	}
+	writeShotPages(t, "/tmp/shots", pages)
+}
+
+// shotPage is a page the screenshot tests write: its component, and
+// markup to open or check, for the states a click shows.
+type shotPage struct {
+	c    templ.Component
+	open []string
+}
+
+// writeShotPages writes each page as standalone HTML into $SHOTS_DIR
+// (def when unset), with the real CSS and JS linked by file path, and the
+// markup each names opened (<details …>), unchecked (" checked …") or
+// checked (anything else).
+func writeShotPages(t *testing.T, def string, pages map[string]shotPage) {
+	t.Helper()
+	dir := os.Getenv("SHOTS_DIR")
+	if dir == "" {
+		dir = def
+	}
+	static, err := filepath.Abs("../static")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
 	}
 	for name, p := range pages {
 		var buf bytes.Buffer
