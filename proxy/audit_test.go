@@ -3,8 +3,11 @@ package proxy_test
 import (
 	"context"
 	"database/sql"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -160,4 +163,55 @@ func TestAuditFailOpen(t *testing.T) {
 	if denied, answer := g.callDenied(route.From, bearer, "admin_reset"); !denied {
 		t.Errorf("fail-open let a denied call through: %s", answer)
 	}
+}
+
+// TestRequestsInFlightReachTheAuditWriter: while an MCP POST is being
+// served, the audit writer counts it in flight (so that its group commit
+// may linger for it), and every way out of the gateway, allowed, denied
+// or refused, takes it off again.
+func TestRequestsInFlightReachTheAuditWriter(t *testing.T) {
+	g := newGateway(t)
+	var seen atomic.Int64
+	seen.Store(-1)
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen.Store(int64(g.auditRequestsInFlight()))
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"jsonrpc":"2.0","id":1,"result":{"content":[]}}`)
+	}))
+	t.Cleanup(upstream.Close)
+	route := g.routeTo("Counted", "counted.localhost", upstream.URL, openPolicy)
+	bearer, _ := g.token(route.From)
+	if status := g.call(route.From, bearer, "echo"); status != http.StatusOK {
+		t.Fatalf("allowed call: %d", status)
+	}
+	if got := seen.Load(); got != 1 {
+		t.Errorf("the upstream saw %d requests in flight at the audit writer, want 1", got)
+	}
+	if denied, answer := g.callDenied(route.From, bearer, "admin_reset"); !denied {
+		t.Fatalf("denied call: %s", answer)
+	}
+	if status := g.rpc(route.From, bearer, `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","name":"x"}}`); status != http.StatusBadRequest {
+		t.Fatalf("duplicate keys: %d, want 400", status)
+	}
+	if resp, _ := g.send(http.MethodGet, route.From, bearer, ""); resp.StatusCode >= 500 {
+		t.Fatalf("GET: %d", resp.StatusCode)
+	}
+	if got := g.auditRequestsInFlight(); got != 0 {
+		t.Errorf("%v requests still in flight after every answer, want 0", got)
+	}
+}
+
+// auditRequestsInFlight reads the audit writer's in-flight gauge.
+func (g *gateway) auditRequestsInFlight() float64 {
+	families, err := g.auditMetrics.Gather()
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() == "drawbridge_audit_requests_in_flight" {
+			return f.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	g.t.Fatal("no drawbridge_audit_requests_in_flight gauge")
+	return 0
 }

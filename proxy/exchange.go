@@ -20,6 +20,9 @@ import (
 type AuditSink interface {
 	RecordAll(ctx context.Context, evs []*models.AuditEvent) ([]uint64, error)
 	Outcome(o models.AuditOutcome)
+	// Expect counts n more requests in flight (n < 0: fewer), which may
+	// call RecordAll soon: a group commit may wait for them.
+	Expect(n int)
 }
 
 // exchange is one authenticated request on its way through the gateway.

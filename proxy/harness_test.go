@@ -17,6 +17,7 @@ import (
 	"time"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/drawbridge/drawbridge/models"
 	"github.com/drawbridge/drawbridge/proxy"
@@ -40,6 +41,8 @@ type gateway struct {
 	cipher   *models.Cipher
 	keys     *token.KeySet
 	audit    *audit.Writer
+	// auditMetrics holds the audit writer's collectors.
+	auditMetrics *prometheus.Registry
 }
 
 // upstream is an MCP server made with the official Go SDK, remembering
@@ -118,7 +121,8 @@ func newGateway(t *testing.T) *gateway {
 		t.Fatal(err)
 	}
 	g.keys = keys
-	g.audit = audit.New(store, audit.Options{Writer: "test"})
+	g.auditMetrics = prometheus.NewRegistry()
+	g.audit = audit.New(store, audit.Options{Writer: "test", Metrics: g.auditMetrics})
 	t.Cleanup(func() { g.audit.Close(context.Background()) })
 	g.engine = proxy.New(proxy.Options{Store: store, Verifier: token.NewVerifier(keys, issuerURL, token.VerifierOptions{}),
 		Asserter: asserter, Audit: g.audit, IssuerURL: issuerURL})
@@ -149,12 +153,19 @@ func (g *gateway) routeURL(host string) string {
 // route adds an MCP route from host to the upstream, with one policy.
 func (g *gateway) route(name, host, policySource string) *models.Route {
 	g.t.Helper()
+	return g.routeTo(name, host, g.upstream.URL, policySource)
+}
+
+// routeTo adds an MCP route from host to the upstream at to, with one
+// policy.
+func (g *gateway) routeTo(name, host, to, policySource string) *models.Route {
+	g.t.Helper()
 	ctx := context.Background()
 	p := &models.Policy{Name: strings.ToLower(name) + "-policy", Source: policySource}
 	if err := g.store.CreatePolicy(ctx, p); err != nil {
 		g.t.Fatal(err)
 	}
-	r := &models.Route{Name: name, From: g.routeURL(host), To: g.upstream.URL, Kind: models.KindMCPServer, Enabled: true}
+	r := &models.Route{Name: name, From: g.routeURL(host), To: to, Kind: models.KindMCPServer, Enabled: true}
 	if err := g.store.CreateRoute(ctx, r, []uint{p.ID}); err != nil {
 		g.t.Fatal(err)
 	}

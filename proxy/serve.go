@@ -55,6 +55,13 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.count(route, "unauthenticated", http.StatusUnauthorized)
 		return
 	}
+	if e.audit != nil && r.Method == http.MethodPost {
+		// Tell the audit writer, whose group commit may wait for it.
+		// Not a GET: its stream may stay open for hours, long after its
+		// one event.
+		e.audit.Expect(1)
+		defer e.audit.Expect(-1)
+	}
 	x := &exchange{e: e, w: w, r: r, snap: snap, route: route, id: id, start: start, requestID: newRequestID()}
 	w.Header().Set("X-Request-Id", x.requestID)
 	x.in = policy.Input{

@@ -54,8 +54,13 @@ func newMetrics(reg prometheus.Registerer, w *Writer) *metrics {
 		Name: "drawbridge_audit_outcome_queue_depth",
 		Help: "Outcomes waiting to be written.",
 	}, func() float64 { return float64(len(w.outcomes)) })
+	inFlight := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "drawbridge_audit_requests_in_flight",
+		Help: "MCP POST requests being served, which a commit may linger for (see Writer.Expect).",
+	}, func() float64 { return float64(w.inFlight.Load()) })
 	if reg != nil {
-		reg.MustRegister(m.commitSeconds, m.batchEvents, m.events, m.failures, m.outcomesDropped, m.streamDropped, m.chainGaps, queue, outcomeQueue)
+		reg.MustRegister(m.commitSeconds, m.batchEvents, m.events, m.failures, m.outcomesDropped, m.streamDropped, m.chainGaps,
+			queue, outcomeQueue, inFlight)
 	}
 	return m
 }

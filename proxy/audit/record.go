@@ -89,10 +89,6 @@ func (w *Writer) enqueue(ctx context.Context, p *pending) error {
 	}
 }
 
-// lingerFor is how long a batch waits for more requests once the last
-// commit showed several arriving together.
-const lingerFor = 200 * time.Microsecond
-
 // run is the writing goroutine: it commits what is queued, batch after
 // batch, and writes outcomes between.
 // When Close closes the queue it commits what is left, writes the last
@@ -101,8 +97,10 @@ func (w *Writer) run() {
 	defer close(w.done)
 	tick := time.NewTicker(w.flushEvery)
 	defer tick.Stop()
-	var next *pending // taken from the queue, left for the next batch
-	lastBatch := 0    // requests in the last commit
+	var (
+		next   *pending // taken from the queue, left for the next batch
+		policy lingerPolicy
+	)
 	open := true
 	for open || next != nil {
 		first := next
@@ -121,18 +119,14 @@ func (w *Writer) run() {
 			}
 		}
 		batch, n := []*pending{first}, len(first.events)
-		// Under concurrency (the last batch held several events), linger
-		// a moment for more: one commit for many requests costs them a
-		// little latency and saves the process most of its commits. A
-		// lone caller is never kept waiting.
+		// When the queue runs dry while other requests are in flight,
+		// linger a moment for them (see linger.go).
 		var (
-			timer  *time.Timer
-			linger <-chan time.Time
+			timer    *time.Timer
+			linger   <-chan time.Time
+			lingered bool // started to linger
+			gathered bool // and got a request for it
 		)
-		if lastBatch > 1 {
-			timer = time.NewTimer(lingerFor)
-			linger = timer.C
-		}
 	gather:
 		for n < w.maxBatch {
 			var p *pending
@@ -140,11 +134,17 @@ func (w *Writer) run() {
 			select {
 			case p, ok = <-w.records:
 			default:
-				if linger == nil {
+				if !w.othersInFlight(len(batch)) || (!lingered && (w.linger <= 0 || !policy.try())) {
 					break gather
+				}
+				if !lingered {
+					lingered = true
+					timer = time.NewTimer(w.linger)
+					linger = timer.C
 				}
 				select {
 				case p, ok = <-w.records:
+					gathered = ok
 				case <-linger:
 					break gather
 				}
@@ -159,10 +159,10 @@ func (w *Writer) run() {
 			}
 			batch, n = append(batch, p), n+len(p.events)
 		}
-		if timer != nil {
+		if lingered {
 			timer.Stop()
+			policy.result(gathered)
 		}
-		lastBatch = len(batch)
 		w.commit(batch, n)
 		if len(w.outcomes) >= outcomeBatch {
 			w.flushOutcomes()

@@ -7,7 +7,8 @@
 // queued (up to Options.MaxBatch), appends them in one transaction, tells
 // each waiting Record, and between commits writes the queued outcomes.
 // At concurrency 1 a Record waits for exactly one transaction; under load,
-// the next batch gathers while one commits, so the number of transactions
+// the next batch gathers while one commits, and lingers a moment for the
+// requests still on their way (linger.go), so the number of transactions
 // grows far slower than the number of requests.
 package audit
 
@@ -54,6 +55,10 @@ type Options struct {
 	// MaxArgumentBytes caps stored arguments, after redaction; larger
 	// ones are replaced by a note of their size. Default 8 KiB.
 	MaxArgumentBytes int
+	// Linger is how long a batch may wait, at most, for requests in
+	// flight (see Expect and linger.go); default DefaultLinger, and a
+	// negative Linger never waits.
+	Linger time.Duration
 	// OutcomeFlushInterval is how long an outcome may wait for its
 	// batch; default 200 ms.
 	OutcomeFlushInterval time.Duration
@@ -108,6 +113,7 @@ type Writer struct {
 	redactKeys []string // normalized: see normalizeKey
 	maxArgs    int
 	flushEvery time.Duration
+	linger     time.Duration
 	log        *slog.Logger
 	m          *metrics
 
@@ -121,8 +127,9 @@ type Writer struct {
 	// streamOnce closes the stream once the writing goroutine is done.
 	streamOnce sync.Once
 
-	queued  atomic.Int64 // events queued, not yet committed
-	dropped atomic.Int64 // outcomes dropped since the last warning
+	queued   atomic.Int64 // events queued, not yet committed
+	inFlight atomic.Int64 // requests being served, as Expect counts them
+	dropped  atomic.Int64 // outcomes dropped since the last warning
 
 	stream *stream // nil without Options.Stream
 
@@ -147,6 +154,7 @@ func New(store Store, opts Options) *Writer {
 		maxBatch:   opts.MaxBatch,
 		maxArgs:    opts.MaxArgumentBytes,
 		flushEvery: opts.OutcomeFlushInterval,
+		linger:     opts.Linger,
 		log:        opts.Logger,
 		quit:       make(chan struct{}),
 		done:       make(chan struct{}),
@@ -170,6 +178,9 @@ func New(store Store, opts Options) *Writer {
 	w.redactKeys = normalizeKeys(keys)
 	if w.maxArgs <= 0 {
 		w.maxArgs = DefaultMaxArgumentBytes
+	}
+	if w.linger == 0 {
+		w.linger = DefaultLinger
 	}
 	if w.flushEvery <= 0 {
 		w.flushEvery = DefaultOutcomeFlushInterval
