@@ -179,6 +179,9 @@ func scanAuditEvent(row interface{ Scan(...any) error }, e *AuditEvent) error {
 // GetAuditEvent returns the event with id, outcome included, or
 // ErrNotFound.
 func (s *Store) GetAuditEvent(ctx context.Context, id uint64) (*AuditEvent, error) {
+	if err := s.settleAuditJournal(ctx); err != nil {
+		return nil, fmt.Errorf("models: get audit event %d: %w", id, err)
+	}
 	row := s.db.WithContext(ctx).Raw("SELECT "+auditSelectColumns+" FROM audit_events WHERE id = ?", id).Row()
 	var e AuditEvent
 	if err := scanAuditEvent(row, &e); err != nil {

@@ -146,6 +146,9 @@ type AuditChainBreak struct {
 // hash as PrevHash. Events missing at the start of a chain without a
 // checkpoint are a break like any other gap.
 func (s *Store) VerifyAuditChains(ctx context.Context) ([]AuditChainStatus, error) {
+	if err := s.settleAuditJournal(ctx); err != nil {
+		return nil, fmt.Errorf("models: verify audit chains: %w", err)
+	}
 	writers, err := auditWriters(s.db.WithContext(ctx))
 	if err != nil {
 		return nil, fmt.Errorf("models: verify audit chains: %w", err)

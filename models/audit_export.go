@@ -15,6 +15,9 @@ const auditExportBatch = 1000
 // are, and no scan bound applies: an export is complete. The event fn
 // receives is valid only during the call.
 func (s *Store) EachAuditEvent(ctx context.Context, f AuditFilter, fn func(*AuditEvent) error) error {
+	if err := s.settleAuditJournal(ctx); err != nil {
+		return fmt.Errorf("models: export audit events: %w", err)
+	}
 	return s.eachAuditBatch(ctx, f, auditExportBatch, func(batch []AuditEvent) error {
 		for i := range batch {
 			if err := ctx.Err(); err != nil {

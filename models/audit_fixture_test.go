@@ -112,6 +112,9 @@ func queryOutcome(i int, e *AuditEvent) (AuditOutcome, bool) {
 // allAuditEvents reads every stored event, newest first.
 func allAuditEvents(t *testing.T, s *Store) []AuditEvent {
 	t.Helper()
+	if err := s.settleAuditJournal(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	rows, err := s.sqlDB.Query("SELECT " + auditSelectColumns + " FROM audit_events ORDER BY id DESC")
 	if err != nil {
 		t.Fatal(err)

@@ -15,6 +15,9 @@ const lastUsedWindow = 5000
 // newest events, when they last did. It reads at most lastUsedWindow
 // rows, along the user's index, newest first.
 func (s *Store) LastUsedRoutes(ctx context.Context, userID uint) (map[uint]time.Time, error) {
+	if err := s.settleAuditJournal(ctx); err != nil {
+		return nil, fmt.Errorf("models: last use of routes by user %d: %w", userID, err)
+	}
 	rows, err := s.db.WithContext(ctx).Raw(`SELECT route_id, at FROM audit_events
 		WHERE user_id = ? AND kind = ? ORDER BY id DESC LIMIT ?`, userID, AuditKindMCP, lastUsedWindow).Rows()
 	if err != nil {

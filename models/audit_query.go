@@ -129,6 +129,9 @@ type AuditPage struct {
 // at most AuditScanLimit events, in id windows of growing size, and says
 // so with Truncated when it stopped there before filling up.
 func (s *Store) ListAuditEvents(ctx context.Context, f AuditFilter, before uint64, limit int) (AuditPage, error) {
+	if err := s.settleAuditJournal(ctx); err != nil {
+		return AuditPage{}, fmt.Errorf("models: list audit events: %w", err)
+	}
 	page, err := s.listAuditEvents(ctx, f, before, limit, AuditScanLimit)
 	if err != nil {
 		return AuditPage{}, fmt.Errorf("models: list audit events: %w", err)
@@ -189,6 +192,9 @@ func (page *AuditPage) trim(limit int) {
 // time (see appendAuditBatch), so no event below an id already read can
 // appear later.
 func (s *Store) AuditEventsAfter(ctx context.Context, f AuditFilter, after uint64, limit int) ([]AuditEvent, error) {
+	if err := s.settleAuditJournal(ctx); err != nil {
+		return nil, fmt.Errorf("models: audit events after %d: %w", after, err)
+	}
 	evs, err := s.auditEventsAfter(ctx, f, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("models: audit events after %d: %w", after, err)
@@ -231,6 +237,9 @@ func validAuditLimit(limit int) error {
 func (s *Store) AuditToolsWithPrefix(ctx context.Context, prefix string, max int) ([]string, error) {
 	if max < 1 || max > 1000 {
 		return nil, &ValidationError{Fields: []FieldError{{Field: "max", Message: "must be 1 to 1000"}}}
+	}
+	if err := s.settleAuditJournal(ctx); err != nil {
+		return nil, fmt.Errorf("models: audit tools with prefix %q: %w", prefix, err)
 	}
 	tools, err := auditToolsWithPrefix(s.db.WithContext(ctx), prefix, max)
 	if err != nil {

@@ -50,6 +50,9 @@ func (s *Store) DeleteAuditEventsBefore(ctx context.Context, cutoff time.Time, b
 	if batch < 1 || batch > maxAuditDeleteBatch {
 		return 0, &ValidationError{Fields: []FieldError{{Field: "batch", Message: fmt.Sprintf("must be 1 to %d", maxAuditDeleteBatch)}}}
 	}
+	if err := s.settleAuditJournal(ctx); err != nil {
+		return 0, fmt.Errorf("models: delete audit events before %s: %w", cutoff.UTC().Format(time.RFC3339), err)
+	}
 	deleted := 0
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		// Appends wait, as on SQLite, so that what is read of a chain

@@ -21,6 +21,9 @@ import (
 type auditStatements struct {
 	insert  *sql.Stmt
 	outcome *sql.Stmt
+	// head reads a chain's head: see auditHeadSQL. lastSeq reads only
+	// its seq, on SQLite: see auditLastSeqSQL.
+	head, lastSeq *sql.Stmt
 	// returning: insert ends in RETURNING id, for engines whose driver
 	// has no LastInsertId (PostgreSQL).
 	returning bool
@@ -42,7 +45,12 @@ func (s *Store) auditStatements(ctx context.Context) (*auditStatements, error) {
 		return c.stmts, nil
 	}
 	postgres := s.isPostgres()
-	insertSQL := "INSERT INTO audit_events (" + auditInsertColumns + ") VALUES (" +
+	// SQLite journals events; see audit_journal.go.
+	table := "audit_journal"
+	if postgres {
+		table = "audit_events"
+	}
+	insertSQL := "INSERT INTO " + table + " (" + auditInsertColumns + ") VALUES (" +
 		bindVars(postgres, 1, auditInsertColumnCount) + ")"
 	if postgres {
 		insertSQL += " RETURNING id"
@@ -59,9 +67,43 @@ func (s *Store) auditStatements(ctx context.Context) (*auditStatements, error) {
 		insert.Close()
 		return nil, fmt.Errorf("prepare the outcome update: %w", err)
 	}
-	c.stmts = &auditStatements{insert: insert, outcome: outcome, returning: postgres}
+	head, err := s.sqlDB.PrepareContext(ctx, auditHeadSQL(postgres))
+	if err != nil {
+		insert.Close()
+		outcome.Close()
+		return nil, fmt.Errorf("prepare the head's read: %w", err)
+	}
+	st := &auditStatements{insert: insert, outcome: outcome, head: head, returning: postgres}
+	if !postgres {
+		if st.lastSeq, err = s.sqlDB.PrepareContext(ctx, auditLastSeqSQL); err != nil {
+			insert.Close()
+			outcome.Close()
+			head.Close()
+			return nil, fmt.Errorf("prepare the head's read: %w", err)
+		}
+	}
+	c.stmts = st
 	return c.stmts, nil
 }
+
+// auditHeadSQL reads the seq and hash where a writer's chain continues,
+// its one argument bound three times: the newest of its journaled event
+// (SQLite), its newest settled event, and its checkpoint, which is older
+// than any event left. Each is one seek down an index on (writer, seq).
+func auditHeadSQL(postgres bool) string {
+	return "SELECT seq, hash FROM (" +
+		"SELECT * FROM (SELECT seq, hash FROM audit_journal WHERE writer = " + bindVar(postgres, 1) + " ORDER BY seq DESC LIMIT 1) j" +
+		" UNION ALL SELECT * FROM (SELECT seq, hash FROM audit_events WHERE writer = " + bindVar(postgres, 2) + " ORDER BY seq DESC LIMIT 1) e" +
+		" UNION ALL SELECT seq, hash FROM audit_checkpoints WHERE writer = " + bindVar(postgres, 3) +
+		") h ORDER BY seq DESC LIMIT 1"
+}
+
+// auditLastSeqSQL reads the seq of a writer's newest event, its one
+// argument bound twice: a journaled one is newer than any settled one.
+// Each is the largest key of a range of (writer, seq), which SQLite reads
+// at the end of one seek: far cheaper than auditHeadSQL's merge.
+const auditLastSeqSQL = "SELECT coalesce((SELECT max(seq) FROM audit_journal WHERE writer = ?)," +
+	" (SELECT max(seq) FROM audit_events WHERE writer = ?), 0)"
 
 // insertEvent inserts e with stmt (insert, bound to a transaction) and
 // sets e.ID to the id the database assigned.

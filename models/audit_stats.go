@@ -113,6 +113,9 @@ func (s *Store) AuditDashboard(ctx context.Context, since time.Time, bucket time
 	if err := v.Err(); err != nil {
 		return AuditDashboard{}, err
 	}
+	if err := s.settleAuditJournal(ctx); err != nil {
+		return AuditDashboard{}, fmt.Errorf("models: audit dashboard: %w", err)
+	}
 	d, err := s.auditDashboard(ctx, since, bucket, now, n)
 	if err != nil {
 		return AuditDashboard{}, fmt.Errorf("models: audit dashboard: %w", err)

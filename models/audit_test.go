@@ -36,7 +36,8 @@ func testAuditEvent(n int) *AuditEvent {
 }
 
 // appendEvents appends n test events for writer in one batch, numbering
-// them from first, and returns them.
+// them from first, settles them into audit_events, where tests alter
+// them, and returns them.
 func appendEvents(t *testing.T, s *Store, writer string, first, n int) []*AuditEvent {
 	t.Helper()
 	evs := make([]*AuditEvent, n)
@@ -45,6 +46,9 @@ func appendEvents(t *testing.T, s *Store, writer string, first, n int) []*AuditE
 	}
 	if err := s.AppendAuditEvents(context.Background(), writer, evs); err != nil {
 		t.Fatalf("append %d events for %s: %v", n, writer, err)
+	}
+	if err := s.settleAuditJournal(context.Background()); err != nil {
+		t.Fatal(err)
 	}
 	return evs
 }
@@ -67,6 +71,9 @@ func verifyChains(t *testing.T, s *Store) map[string]AuditChainStatus {
 // auditCount counts the rows of audit_events.
 func auditCount(t *testing.T, s *Store) int64 {
 	t.Helper()
+	if err := s.settleAuditJournal(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	var n int64
 	if err := s.db.Table("audit_events").Count(&n).Error; err != nil {
 		t.Fatal(err)
@@ -175,7 +182,8 @@ func TestAppendAuditEventsIsAtomic(t *testing.T) {
 	s := newTestStore(t)
 	ctx := context.Background()
 	first := appendEvents(t, s, "gw", 0, 2)
-	trigger := []string{`CREATE TRIGGER refuse_boom BEFORE INSERT ON audit_events
+	// On SQLite, AppendAuditEvents writes the journal (audit_journal.go).
+	trigger := []string{`CREATE TRIGGER refuse_boom BEFORE INSERT ON audit_journal
 		WHEN NEW.tool = 'boom' BEGIN SELECT RAISE(ABORT, 'boom refused'); END`}
 	if onPostgres {
 		trigger = []string{`CREATE FUNCTION refuse_boom() RETURNS trigger LANGUAGE plpgsql AS

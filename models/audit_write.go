@@ -21,12 +21,15 @@ const auditInsertColumns = "at, kind, request_id, writer, seq, prev_hash, hash, 
 const auditInsertColumnCount = 21
 
 // AppendAuditEvents inserts events in one transaction and returns once it
-// has committed. It assigns each event's Writer (writer), Seq, PrevHash,
-// Hash and ID, continuing writer's chain from its newest event: the one
-// this process last appended, remembered, or, the first time and whenever
-// that turns out stale (another process appended under the same name, and
-// the unique (writer, seq) index refused the batch), the one read inside
-// the transaction. The transaction holds the audit lock from before that
+// has committed: on SQLite into the audit journal, from which they settle
+// into audit_events before anyone reads them (see audit_journal.go). It
+// assigns each event's Writer (writer), Seq, PrevHash, Hash and ID,
+// continuing writer's chain from its newest event: the one this process
+// last appended, remembered, or, the first time and whenever that turns
+// out stale (another process appended under the same name: on SQLite its
+// head read in the transaction is further on; on PostgreSQL the unique
+// (writer, seq) index refused the batch), the one read inside the
+// transaction. The transaction holds the audit lock from before that
 // read (see lockExclusive; on SQLite, BEGIN IMMEDIATE), so processes
 // appending to one database, even under one writer name, cannot
 // interleave inside a chain.
@@ -72,45 +75,57 @@ func (s *Store) AppendAuditEvents(ctx context.Context, writer string, events []*
 
 // appendAuditBatch is one attempt of AppendAuditEvents: from the cached
 // head of writer's chain, or from the head read in the transaction.
-func (s *Store) appendAuditBatch(ctx context.Context, writer string, events []*AuditEvent, useCache bool) (err error) {
+func (s *Store) appendAuditBatch(ctx context.Context, writer string, events []*AuditEvent, useCache bool) error {
 	st, err := s.auditStatements(ctx)
 	if err != nil {
 		return err
 	}
-	tx, err := s.sqlDB.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tx.Rollback()
-		}
-	}()
-	// One append at a time, across every writer and process: each reads
-	// its chain's head and continues it, and ids, which PostgreSQL takes
-	// from a sequence at insert, become visible in order, as the live
-	// tail and the time filters expect (see AuditEventsAfter and
-	// auditIndexesV5). SQLite's writes run one at a time anyway.
-	if err := lockExclusiveTx(ctx, tx, s.isPostgres(), lockAudit); err != nil {
-		return err
-	}
-	seq, prev, ok := s.auditHeads.get(writer)
-	if !useCache || !ok {
-		if seq, prev, err = s.auditHead(ctx, tx, writer); err != nil {
+	var seq uint64
+	var prev string
+	err = s.inAuditTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		// One append at a time, across every writer and process: each
+		// reads its chain's head and continues it, and ids, which
+		// PostgreSQL takes from a sequence at insert, become visible in
+		// order, as the live tail and the time filters expect (see
+		// AuditEventsAfter and auditIndexesV5). SQLite's writes run one
+		// at a time anyway.
+		if err := lockExclusiveTx(ctx, tx, s.isPostgres(), lockAudit); err != nil {
 			return err
 		}
-	}
-	insert := tx.StmtContext(ctx, st.insert)
-	for _, e := range events {
-		seq++
-		e.Writer, e.Seq, e.PrevHash = writer, seq, prev
-		e.Hash = e.chainHash()
-		prev = e.Hash
-		if err := st.insertEvent(ctx, insert, e); err != nil {
-			return fmt.Errorf("insert event %d of the chain: %w", e.Seq, s.translate(err))
+		var cached bool
+		seq, prev, cached = s.auditHeads.get(writer)
+		cached = cached && useCache
+		if cached && !s.isPostgres() {
+			// A stale cached head would be refused only once its events
+			// settled (see audit_journal.go): too late. So check that no
+			// one went further. (A cached head ahead of the stored one is
+			// kept: this writer's newest events were deleted, and the
+			// chain then shows the gap.)
+			var stored uint64
+			if err := tx.StmtContext(ctx, st.lastSeq).QueryRowContext(ctx, writer, writer).Scan(&stored); err != nil {
+				return fmt.Errorf("read the head of the chain: %w", err)
+			}
+			cached = stored <= seq
 		}
-	}
-	if err := tx.Commit(); err != nil {
+		if !cached {
+			var err error
+			if seq, prev, err = s.auditHead(ctx, tx, writer); err != nil {
+				return err
+			}
+		}
+		insert := tx.StmtContext(ctx, st.insert)
+		for _, e := range events {
+			seq++
+			e.Writer, e.Seq, e.PrevHash = writer, seq, prev
+			e.Hash = e.chainHash()
+			prev = e.Hash
+			if err := st.insertEvent(ctx, insert, e); err != nil {
+				return fmt.Errorf("insert event %d of the chain: %w", e.Seq, s.translate(err))
+			}
+		}
+		return nil
+	})
+	if err != nil {
 		return err
 	}
 	s.auditHeads.set(writer, auditHeadEntry{seq: seq, hash: prev})
@@ -154,21 +169,20 @@ func (c *auditHeadCache) forget(writer string) {
 	delete(c.m, writer)
 }
 
-// auditHead returns the seq and hash of writer's newest event, or, when
-// it has none, of its checkpoint (retention deleted every event), or 0
-// and "": where its chain continues.
+// auditHead returns the seq and hash of writer's newest event (on SQLite,
+// journaled or settled), or, when it has none, of its checkpoint
+// (retention deleted every event), or 0 and "": where its chain
+// continues.
 func (s *Store) auditHead(ctx context.Context, tx *sql.Tx, writer string) (uint64, string, error) {
-	postgres := s.isPostgres()
+	st, err := s.auditStatements(ctx)
+	if err != nil {
+		return 0, "", err
+	}
 	var (
 		seq  uint64
 		hash string
 	)
-	err := tx.QueryRowContext(ctx, "SELECT seq, hash FROM audit_events WHERE writer = "+bindVar(postgres, 1)+
-		" ORDER BY seq DESC LIMIT 1", writer).Scan(&seq, &hash)
-	if errors.Is(err, sql.ErrNoRows) {
-		err = tx.QueryRowContext(ctx, "SELECT seq, hash FROM audit_checkpoints WHERE writer = "+bindVar(postgres, 1),
-			writer).Scan(&seq, &hash)
-	}
+	err = tx.StmtContext(ctx, st.head).QueryRowContext(ctx, writer, writer, writer).Scan(&seq, &hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, "", nil
 	}
@@ -210,34 +224,31 @@ func (s *Store) RecordAuditOutcomes(ctx context.Context, outcomes []AuditOutcome
 	return nil
 }
 
-func (s *Store) recordAuditOutcomes(ctx context.Context, outcomes []AuditOutcome) (err error) {
+func (s *Store) recordAuditOutcomes(ctx context.Context, outcomes []AuditOutcome) error {
 	st, err := s.auditStatements(ctx)
 	if err != nil {
 		return err
 	}
-	tx, err := s.sqlDB.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tx.Rollback()
-		}
-	}()
-	update := tx.StmtContext(ctx, st.outcome)
 	// In id order, as every batch is, so that databases that lock rows
 	// one by one cannot deadlock two batches.
 	outcomes = slices.SortedFunc(slices.Values(outcomes), func(a, b AuditOutcome) int { return cmp.Compare(a.ID, b.ID) })
-	for _, o := range outcomes {
-		at := now()
-		if !o.At.IsZero() {
-			at = dbTime(o.At)
+	return s.inAuditTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		// An outcome may describe an event still in the journal.
+		if err := settleAuditJournalTx(ctx, tx, s.isPostgres()); err != nil {
+			return err
 		}
-		_, err := update.ExecContext(ctx, o.Status, o.RPCErrorCode, o.IsError, o.Duration.Microseconds(),
-			o.ResponseBytes, at, o.ID)
-		if err != nil {
-			return fmt.Errorf("event %d: %w", o.ID, err)
+		update := tx.StmtContext(ctx, st.outcome)
+		for _, o := range outcomes {
+			at := now()
+			if !o.At.IsZero() {
+				at = dbTime(o.At)
+			}
+			_, err := update.ExecContext(ctx, o.Status, o.RPCErrorCode, o.IsError, o.Duration.Microseconds(),
+				o.ResponseBytes, at, o.ID)
+			if err != nil {
+				return fmt.Errorf("event %d: %w", o.ID, err)
+			}
 		}
-	}
-	return tx.Commit()
+		return nil
+	})
 }

@@ -21,6 +21,7 @@ var migrations = []migration{
 	{version: 9, name: "what each audit verification found, per chain", up: migrate9},
 	{version: 10, name: "keys the processes sharing the database share", up: migrate10},
 	{version: 11, name: "sign-in failures, counted alike by every process sharing the database", up: migrate11},
+	{version: 12, name: "the audit journal, SQLite's fast path for events", up: migrate12},
 }
 
 // The types below are the schema as migration 1 created it. They are frozen:

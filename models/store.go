@@ -63,6 +63,7 @@ type Store struct {
 	onChange       atomic.Pointer[func()]
 	auditHeads     auditHeadCache
 	auditStmts     auditStatementCache
+	auditConn      auditConn
 }
 
 // OnChange sets fn to be called after every commit that bumped the
@@ -124,6 +125,11 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		validatePolicy: opts.ValidatePolicy,
 	}
 	if err := s.checkEncryptionKeys(ctx, opts.Reencrypting); err != nil {
+		sqlDB.Close()
+		return nil, fmt.Errorf("models: open: %w", err)
+	}
+	// Events a stopped process journaled but never settled.
+	if err := s.settleAuditJournal(ctx); err != nil {
 		sqlDB.Close()
 		return nil, fmt.Errorf("models: open: %w", err)
 	}
@@ -223,6 +229,7 @@ func dbTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 
 // Close closes the database.
 func (s *Store) Close() error {
+	s.closeAuditConn()
 	if err := s.sqlDB.Close(); err != nil {
 		return fmt.Errorf("models: close: %w", err)
 	}

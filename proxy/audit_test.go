@@ -2,7 +2,6 @@ package proxy_test
 
 import (
 	"context"
-	"database/sql"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -95,21 +94,17 @@ func TestNoAuditNoCall(t *testing.T) {
 // auditEvent returns the newest audit event of a call to tool.
 func (g *gateway) auditEvent(tool string) *models.AuditEvent {
 	g.t.Helper()
-	// The console's audit queries come later; read the table directly.
-	db, err := sql.Open("sqlite3", g.dsn)
+	page, err := g.store.ListAuditEvents(context.Background(), models.AuditFilter{ToolPrefix: tool}, 0, 100)
 	if err != nil {
 		g.t.Fatal(err)
 	}
-	defer db.Close()
-	var id uint64
-	if err := db.QueryRow("SELECT id FROM audit_events WHERE tool = ? ORDER BY id DESC LIMIT 1", tool).Scan(&id); err != nil {
-		g.t.Fatalf("no audit event for %s: %v", tool, err)
+	for i := range page.Events {
+		if page.Events[i].Tool == tool {
+			return &page.Events[i]
+		}
 	}
-	ev, err := g.store.GetAuditEvent(context.Background(), id)
-	if err != nil {
-		g.t.Fatal(err)
-	}
-	return ev
+	g.t.Fatalf("no audit event for %s", tool)
+	return nil
 }
 
 // TestOutcomesTellFailedCallsApart: a tool call that fails inside the

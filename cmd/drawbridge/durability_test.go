@@ -177,11 +177,17 @@ func auditedTexts(t *testing.T, path string) map[string]bool {
 	return auditedTextsIn(t, db)
 }
 
+// storedAuditEvents is every event a database holds, read without the
+// store: settled, and, on SQLite, still in the journal, which the next
+// process to open the database settles (models/audit_journal.go).
+const storedAuditEvents = `(SELECT tool, decision, arguments FROM audit_events
+	UNION ALL SELECT tool, decision, arguments FROM audit_journal) AS stored`
+
 // auditedTextsIn is auditedTexts for a database already open: SQLite's,
 // or the PostgreSQL database replicas share.
 func auditedTextsIn(t *testing.T, db *sql.DB) map[string]bool {
 	t.Helper()
-	rows, err := db.Query(`SELECT arguments FROM audit_events WHERE tool = 'echo'`)
+	rows, err := db.Query(`SELECT arguments FROM ` + storedAuditEvents + ` WHERE tool = 'echo'`)
 	if err != nil {
 		t.Fatal(err)
 	}

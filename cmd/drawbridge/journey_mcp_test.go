@@ -177,7 +177,7 @@ func deniedCalls(t *testing.T, inst *instance, tool string) int {
 	}
 	defer db.Close()
 	var n int
-	if err := db.QueryRow(`SELECT count(*) FROM audit_events WHERE tool = ? AND decision = 'deny'`, tool).Scan(&n); err != nil {
+	if err := db.QueryRow(`SELECT count(*) FROM `+storedAuditEvents+` WHERE tool = ? AND decision = 'deny'`, tool).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n
