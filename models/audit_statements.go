@@ -87,9 +87,10 @@ func (s *Store) auditStatements(ctx context.Context) (*auditStatements, error) {
 }
 
 // auditHeadSQL reads the seq and hash where a writer's chain continues,
-// its one argument bound three times: the newest of its journaled event
-// (SQLite), its newest settled event, and its checkpoint, which is older
-// than any event left. Each is one seek down an index on (writer, seq).
+// its one argument bound three times: the newest of its journaled events
+// (SQLite), the newest of its settled ones, or its checkpoint, which is
+// older than any event left. Each is one seek down an index on (writer,
+// seq).
 func auditHeadSQL(postgres bool) string {
 	return "SELECT seq, hash FROM (" +
 		"SELECT * FROM (SELECT seq, hash FROM audit_journal WHERE writer = " + bindVar(postgres, 1) + " ORDER BY seq DESC LIMIT 1) j" +

@@ -74,13 +74,14 @@ func (auditEventV5) TableName() string { return "audit_events" }
 //
 // Each index costs every commit: one more B-tree page written to the WAL,
 // and again at checkpoint (about 15 µs per index for a one-event commit
-// in BenchmarkAppendAuditEvents; group commit shares it). Hence what is
-// deliberately not indexed: user_email (above); the outcome columns,
-// written after the row (an index there would cost every answer a
-// second index write, for a filter that combines with others); and
-// arguments, whose free-text search scans rows newest first within the
-// other filters. A full-text index is a later migration's choice, if
-// that proves too slow.
+// in BenchmarkAppendAuditEvents; group commit shares it, and since
+// migration 12 SQLite pays it when events settle, hundreds at a time:
+// see audit_journal.go). Hence what is deliberately not indexed:
+// user_email (above); the outcome columns, written after the row (an
+// index there would cost every answer a second index write, for a
+// filter that combines with others); and arguments, whose free-text
+// search scans rows newest first within the other filters. A full-text
+// index is a later migration's choice, if that proves too slow.
 var auditIndexesV5 = []string{
 	"CREATE UNIQUE INDEX idx_audit_events_writer_seq ON audit_events (writer, seq)",
 	"CREATE INDEX idx_audit_events_at ON audit_events (at)",
