@@ -71,9 +71,21 @@ func foldRune(r rune) rune {
 
 // looseName returns the loose fold of key into buf (nil when it is too long
 // to be any of the member names the reader gives meaning to).
+//
+// Only what the fold keeps counts towards that length: "n", forty '_' and
+// "ame" is "name" to a decoder that drops separators. A fold is never
+// shorter than a quarter of its key's other bytes (it maps each rune to the
+// smallest of its orbit, never to a longer encoding, and runes take 1 to 4
+// bytes), so past four times buf's length no fold fits.
 func looseName(buf *[16]byte, key []byte) []byte {
-	if len(key) > 32 {
-		return nil
+	kept := 0
+	for _, c := range key {
+		if c == '_' || c == '-' {
+			continue
+		}
+		if kept++; kept > 4*len(buf) {
+			return nil
+		}
 	}
 	out := appendFold(buf[:0], key, true)
 	if len(out) > len(buf) {

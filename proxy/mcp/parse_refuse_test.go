@@ -74,6 +74,7 @@ func TestParseRefuses(t *testing.T) {
 		{"escaped params key", msg(`{"n\u0061me":"t"}`), nil, 400, inv, ""},
 		{"non-ASCII params key", msg(`{"name":"t","ñ":1}`), nil, 400, inv, ""},
 		{"underscored name", msg(`{"name":"t","na_me":"u"}`), nil, 400, inv, ""},
+		{"name behind a long run of separators", msg(`{"name":"t","n` + strings.Repeat("_", 40) + `a-m` + strings.Repeat("-", 40) + `e":"u"}`), nil, 400, inv, ""},
 		{"meta without underscore", msg(`{"name":"t","meta":{}}`), nil, 400, inv, ""},
 
 		// The envelope.

@@ -84,6 +84,7 @@ func TestFilterToolsListRefuses(t *testing.T) {
 		{"duplicate name in a tool", `{"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"a","name":"secret"}]}}`},
 		{"Name in a tool", `{"jsonrpc":"2.0","id":1,"result":{"tools":[{"Name":"secret","name":"a"}]}}`},
 		{"na_me in a tool", `{"jsonrpc":"2.0","id":1,"result":{"tools":[{"na_me":"secret","name":"a"}]}}`},
+		{"name behind a long run of separators", `{"jsonrpc":"2.0","id":1,"result":{"tools":[{"n` + strings.Repeat("_", 40) + `ame":"secret","name":"a"}]}}`},
 		{"invalid UTF-8", `{"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"a","d":"` + "\xff" + `"}]}}`},
 	}
 	for _, tt := range tests {
