@@ -21,12 +21,17 @@ import (
 // commit writes two or three pages; a settle writes the index pages once
 // for hundreds of events.
 //
+// An outcome that arrives while its event is journaled is written in the
+// journal (RecordAuditOutcomes), and the event settles whole: one insert
+// into audit_events' indexes, not an insert and then an update.
+//
 // Nothing reads a journaled event where it is: every reader of the audit
 // log settles the journal first (settleAuditJournal), as does the outcome
 // writer, in the transaction that writes outcomes, and Open, which
 // settles what a process that stopped left behind. So readers see what
 // they saw before, every committed event, and the ids of audit_events
-// still rise in commit order.
+// still rise in commit order: the append assigns them under the write
+// lock (see auditTailSQL).
 //
 // PostgreSQL does without: its appends go straight to audit_events, as
 // before (the journal table is there, empty, so that both engines keep
@@ -34,8 +39,8 @@ import (
 // replicas on PostgreSQL would gain from one is not measured yet.
 
 // auditJournalColumns are the journal's columns, which a settle copies:
-// the id and every column AppendAuditEvents writes.
-const auditJournalColumns = "id, " + auditInsertColumns
+// every column of audit_events.
+const auditJournalColumns = auditSelectColumns
 
 // settleAuditJournal moves every journaled event into audit_events, if
 // there are any: a cheap read when there are none.

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // journalCounts is how many events the journal and audit_events hold,
@@ -136,13 +137,13 @@ func TestAuditJournalNeverReusesAnID(t *testing.T) {
 	}
 }
 
-// TestAuditHeadQueryPlan: every append checks its chain's head, and
-// sometimes reads it, so each part of either must be one seek down an
-// index, not a scan.
+// TestAuditHeadQueryPlan: every append reads the log's tail (its chain's
+// newest seq, the next id), and sometimes its chain's head, so each part
+// of either must be one seek down an index, not a scan.
 func TestAuditHeadQueryPlan(t *testing.T) {
 	sqliteOnly(t, "checks SQLite's query plans")
 	s := newTestStore(t)
-	plan := explain(t, s, auditHeadSQL(false), "gw", "gw", "gw") + "; " + explain(t, s, auditLastSeqSQL, "gw", "gw")
+	plan := explain(t, s, auditHeadSQL(false), "gw", "gw", "gw") + "; " + explain(t, s, auditTailSQL, "gw", "gw")
 	for _, want := range []string{
 		"SEARCH audit_journal USING INDEX idx_audit_journal_writer_seq (writer=?)",
 		"SEARCH audit_events USING INDEX idx_audit_events_writer_seq (writer=?)",
@@ -184,5 +185,66 @@ func TestAuditJournalStaleHead(t *testing.T) {
 		if st := verifyChains(t, stores[1])["gw"]; st.Break != nil || st.Events != 5 {
 			t.Errorf("settled between: %v; chain after a stale head: %+v", settleBetween, st)
 		}
+	}
+}
+
+// TestAuditJournalHoldsOutcomes: the outcome of a journaled event is
+// written in the journal, every field as RecordAuditOutcomes writes one in
+// audit_events (the time in the driver's own text, so that it sorts and
+// compares with the others), and the event settles with it, never
+// updated in audit_events; the outcome of an event a reader settled
+// meanwhile is written in audit_events. Of two outcomes for one event in
+// a batch, the first is written.
+func TestAuditJournalHoldsOutcomes(t *testing.T) {
+	sqliteOnly(t, "PostgreSQL appends to audit_events directly")
+	ctx := context.Background()
+	s := newTestStore(t)
+	exec := func(q string) {
+		t.Helper()
+		if _, err := s.sqlDB.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	evs := appendUnsettled(t, s, "gw", 0, 3)
+	code, isErr, notErr := -32603, true, false
+	exec(`CREATE TRIGGER no_update BEFORE UPDATE ON audit_events BEGIN SELECT RAISE(ABORT, 'audit_events updated'); END`)
+	err := s.RecordAuditOutcomes(ctx, []AuditOutcome{
+		{ID: evs[1].ID, Status: 502, RPCErrorCode: &code, IsError: &notErr, Duration: time.Second, ResponseBytes: 90, At: evs[1].At},
+		{ID: evs[0].ID, Status: 200, IsError: &isErr, Duration: 1500 * time.Microsecond, ResponseBytes: 321, At: evs[0].At},
+		{ID: evs[0].ID, Status: 500},
+		{ID: evs[2].ID + 100, Status: 200}, // no such event: skipped
+	})
+	if err != nil {
+		t.Fatalf("the outcomes of journaled events: %v", err)
+	}
+	exec(`DROP TRIGGER no_update`)
+	if journal, settled := journalCounts(t, s); journal != 0 || settled != 3 {
+		t.Fatalf("after the outcomes: %d journaled, %d settled; want 0 and 3", journal, settled)
+	}
+	if err := s.RecordAuditOutcomes(ctx, []AuditOutcome{{ID: evs[2].ID, Status: 404}, {ID: evs[0].ID, Status: 500}}); err != nil {
+		t.Fatal(err)
+	}
+
+	got := make([]*AuditEvent, len(evs))
+	for i, e := range evs {
+		if got[i], err = s.GetAuditEvent(ctx, e.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if g := got[0]; g.Status == nil || *g.Status != 200 || g.RPCErrorCode != nil || g.IsError == nil || !*g.IsError ||
+		g.DurationMicros == nil || *g.DurationMicros != 1500 || g.ResponseBytes == nil || *g.ResponseBytes != 321 ||
+		g.OutcomeAt == nil || !g.OutcomeAt.Equal(evs[0].At) {
+		t.Errorf("first outcome stored as %+v", g)
+	}
+	if g := got[1]; g.Status == nil || *g.Status != 502 || g.RPCErrorCode == nil || *g.RPCErrorCode != code ||
+		g.IsError == nil || *g.IsError || g.DurationMicros == nil || *g.DurationMicros != 1e6 {
+		t.Errorf("second outcome stored as %+v", g)
+	}
+	if g := got[2]; g.Status == nil || *g.Status != 404 || g.RPCErrorCode != nil || g.IsError != nil || g.OutcomeAt == nil {
+		t.Errorf("the outcome of a settled event stored as %+v", g)
+	}
+	if same := queryStrings(t, s.sqlDB, "SELECT typeof(outcome_at) || ' ' || (outcome_at = at) FROM audit_events WHERE id IN (?, ?)",
+		evs[0].ID, evs[1].ID); len(same) != 2 || same[0] != "text 1" || same[1] != "text 1" {
+		t.Errorf("outcome_at stored unlike at: %v", same)
 	}
 }

@@ -19,14 +19,17 @@ import (
 // again for every batch; and a multi-row INSERT is a new statement for
 // every batch size.)
 type auditStatements struct {
-	insert  *sql.Stmt
-	outcome *sql.Stmt
-	// head reads a chain's head: see auditHeadSQL. lastSeq reads only
-	// its seq, on SQLite: see auditLastSeqSQL.
-	head, lastSeq *sql.Stmt
-	// returning: insert ends in RETURNING id, for engines whose driver
-	// has no LastInsertId (PostgreSQL).
-	returning bool
+	// insert writes one event: into the journal on SQLite, with the id
+	// the append assigned; into audit_events on PostgreSQL, which
+	// assigns it (RETURNING id).
+	insert *sql.Stmt
+	// outcome writes one outcome into audit_events; journalOutcome, on
+	// SQLite, into the journal, where its event mostly still is.
+	outcome, journalOutcome *sql.Stmt
+	// head reads a chain's head: see auditHeadSQL. tail reads, on SQLite,
+	// its newest seq and the next id: see auditTailSQL.
+	head, tail *sql.Stmt
+	postgres   bool
 }
 
 // auditStatementCache prepares the statements on first use and keeps
@@ -44,46 +47,57 @@ func (s *Store) auditStatements(ctx context.Context) (*auditStatements, error) {
 	if c.stmts != nil {
 		return c.stmts, nil
 	}
-	postgres := s.isPostgres()
-	// SQLite journals events; see audit_journal.go.
-	table := "audit_journal"
-	if postgres {
-		table = "audit_events"
-	}
-	insertSQL := "INSERT INTO " + table + " (" + auditInsertColumns + ") VALUES (" +
-		bindVars(postgres, 1, auditInsertColumnCount) + ")"
-	if postgres {
-		insertSQL += " RETURNING id"
-	}
-	insert, err := s.sqlDB.PrepareContext(ctx, insertSQL)
+	st, err := prepareAuditStatements(ctx, s.sqlDB, s.isPostgres())
 	if err != nil {
-		return nil, fmt.Errorf("prepare the insert: %w", err)
-	}
-	outcome, err := s.sqlDB.PrepareContext(ctx, "UPDATE audit_events SET status = "+bindVar(postgres, 1)+
-		", rpc_error_code = "+bindVar(postgres, 2)+", is_error = "+bindVar(postgres, 3)+
-		", duration_micros = "+bindVar(postgres, 4)+", response_bytes = "+bindVar(postgres, 5)+
-		", outcome_at = "+bindVar(postgres, 6)+" WHERE id = "+bindVar(postgres, 7)+" AND outcome_at IS NULL")
-	if err != nil {
-		insert.Close()
-		return nil, fmt.Errorf("prepare the outcome update: %w", err)
-	}
-	head, err := s.sqlDB.PrepareContext(ctx, auditHeadSQL(postgres))
-	if err != nil {
-		insert.Close()
-		outcome.Close()
-		return nil, fmt.Errorf("prepare the head's read: %w", err)
-	}
-	st := &auditStatements{insert: insert, outcome: outcome, head: head, returning: postgres}
-	if !postgres {
-		if st.lastSeq, err = s.sqlDB.PrepareContext(ctx, auditLastSeqSQL); err != nil {
-			insert.Close()
-			outcome.Close()
-			head.Close()
-			return nil, fmt.Errorf("prepare the head's read: %w", err)
-		}
+		return nil, err
 	}
 	c.stmts = st
-	return c.stmts, nil
+	return st, nil
+}
+
+func prepareAuditStatements(ctx context.Context, db *sql.DB, postgres bool) (st *auditStatements, err error) {
+	st = &auditStatements{postgres: postgres}
+	var prepared []*sql.Stmt
+	prepare := func(what, query string) *sql.Stmt {
+		if err != nil {
+			return nil
+		}
+		var stmt *sql.Stmt
+		if stmt, err = db.PrepareContext(ctx, query); err != nil {
+			err = fmt.Errorf("prepare %s: %w", what, err)
+			return nil
+		}
+		prepared = append(prepared, stmt)
+		return stmt
+	}
+	if postgres {
+		st.insert = prepare("the insert", "INSERT INTO audit_events ("+auditInsertColumns+") VALUES ("+
+			bindVars(true, 1, auditInsertColumnCount)+") RETURNING id")
+	} else {
+		// SQLite journals events; see audit_journal.go.
+		st.insert = prepare("the insert", "INSERT INTO audit_journal (id, "+auditInsertColumns+") VALUES ("+
+			bindVars(false, 1, auditInsertColumnCount+1)+")")
+		st.journalOutcome = prepare("the outcome update", auditOutcomeUpdateSQL("audit_journal", false))
+		st.tail = prepare("the tail's read", auditTailSQL)
+	}
+	st.outcome = prepare("the outcome update", auditOutcomeUpdateSQL("audit_events", postgres))
+	st.head = prepare("the head's read", auditHeadSQL(postgres))
+	if err != nil {
+		for _, stmt := range prepared {
+			stmt.Close()
+		}
+		return nil, err
+	}
+	return st, nil
+}
+
+// auditOutcomeUpdateSQL writes an event's outcome into table, unless it
+// has one: its arguments are the outcome columns' values, then the id.
+func auditOutcomeUpdateSQL(table string, postgres bool) string {
+	return "UPDATE " + table + " SET status = " + bindVar(postgres, 1) +
+		", rpc_error_code = " + bindVar(postgres, 2) + ", is_error = " + bindVar(postgres, 3) +
+		", duration_micros = " + bindVar(postgres, 4) + ", response_bytes = " + bindVar(postgres, 5) +
+		", outcome_at = " + bindVar(postgres, 6) + " WHERE id = " + bindVar(postgres, 7) + " AND outcome_at IS NULL"
 }
 
 // auditHeadSQL reads the seq and hash where a writer's chain continues,
@@ -99,35 +113,33 @@ func auditHeadSQL(postgres bool) string {
 		") h ORDER BY seq DESC LIMIT 1"
 }
 
-// auditLastSeqSQL reads the seq of a writer's newest event, its one
-// argument bound twice: a journaled one is newer than any settled one.
-// Each is the largest key of a range of (writer, seq), which SQLite reads
-// at the end of one seek: far cheaper than auditHeadSQL's merge.
-const auditLastSeqSQL = "SELECT coalesce((SELECT max(seq) FROM audit_journal WHERE writer = ?)," +
-	" (SELECT max(seq) FROM audit_events WHERE writer = ?), 0)"
+// auditTailSQL reads, on SQLite, the seq of a writer's newest event, its
+// first argument bound twice (a journaled event is newer than any settled
+// one), and the id the next event takes: one above the journal's newest
+// and above audit_events' AUTOINCREMENT counter, which also counts
+// deleted events, so no id is ever given twice. Each part is one seek, or
+// a row of sqlite_sequence's few.
+const auditTailSQL = "SELECT coalesce((SELECT max(seq) FROM audit_journal WHERE writer = ?)," +
+	" (SELECT max(seq) FROM audit_events WHERE writer = ?), 0)," +
+	" max(coalesce((SELECT max(id) FROM audit_journal), 0)," +
+	" coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'audit_events'), 0)) + 1"
 
-// insertEvent inserts e with stmt (insert, bound to a transaction) and
-// sets e.ID to the id the database assigned.
+// insertEvent inserts e with stmt (insert, bound to a transaction). On
+// SQLite e.ID is the id to insert it under; on PostgreSQL it is set to
+// the one the database assigned.
 func (st *auditStatements) insertEvent(ctx context.Context, stmt *sql.Stmt, e *AuditEvent) error {
 	args := e.insertArgs()
-	if st.returning {
-		return stmt.QueryRowContext(ctx, args[:]...).Scan(&e.ID)
+	if st.postgres {
+		return stmt.QueryRowContext(ctx, args[1:]...).Scan(&e.ID)
 	}
-	res, err := stmt.ExecContext(ctx, args[:]...)
-	if err != nil {
-		return err
-	}
-	id, err := res.LastInsertId()
-	if err != nil {
-		return err
-	}
-	e.ID = uint64(id)
-	return nil
+	_, err := stmt.ExecContext(ctx, args[:]...)
+	return err
 }
 
-// insertArgs are e's values for auditInsertColumns, in their order.
-func (e *AuditEvent) insertArgs() [auditInsertColumnCount]any {
-	return [auditInsertColumnCount]any{e.At, e.Kind, e.RequestID, e.Writer, e.Seq, e.PrevHash, e.Hash,
+// insertArgs are e's id and its values for auditInsertColumns, in their
+// order.
+func (e *AuditEvent) insertArgs() [auditInsertColumnCount + 1]any {
+	return [auditInsertColumnCount + 1]any{e.ID, e.At, e.Kind, e.RequestID, e.Writer, e.Seq, e.PrevHash, e.Hash,
 		e.UserID, e.UserEmail, e.ServiceAccount, e.ClientID, e.RouteID, e.RouteName,
 		e.HTTPMethod, e.MCPMethod, e.Tool, e.Arguments, e.Decision, e.Reasons,
 		e.ConfigVersion, e.SourceIP}

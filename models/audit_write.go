@@ -12,7 +12,8 @@ import (
 )
 
 // auditInsertColumns are the columns AppendAuditEvents writes: all but id,
-// which the database assigns, and the outcome, which comes later.
+// which it assigns on SQLite (auditTailSQL) and PostgreSQL assigns at
+// insert, and the outcome, which comes later.
 const auditInsertColumns = "at, kind, request_id, writer, seq, prev_hash, hash, user_id, user_email, " +
 	"service_account, client_id, route_id, route_name, http_method, mcp_method, tool, arguments, " +
 	"decision, reasons, config_version, source_ip"
@@ -95,17 +96,18 @@ func (s *Store) appendAuditBatch(ctx context.Context, writer string, events []*A
 		var cached bool
 		seq, prev, cached = s.auditHeads.get(writer)
 		cached = cached && useCache
-		if cached && !s.isPostgres() {
+		var id uint64 // on SQLite, the next event's
+		if !st.postgres {
 			// A stale cached head would be refused only once its events
 			// settled (see audit_journal.go): too late. So check that no
 			// one went further. (A cached head ahead of the stored one is
 			// kept: this writer's newest events were deleted, and the
 			// chain then shows the gap.)
 			var stored uint64
-			if err := tx.StmtContext(ctx, st.lastSeq).QueryRowContext(ctx, writer, writer).Scan(&stored); err != nil {
-				return fmt.Errorf("read the head of the chain: %w", err)
+			if err := tx.StmtContext(ctx, st.tail).QueryRowContext(ctx, writer, writer).Scan(&stored, &id); err != nil {
+				return fmt.Errorf("read the tail of the log: %w", err)
 			}
-			cached = stored <= seq
+			cached = cached && stored <= seq
 		}
 		if !cached {
 			var err error
@@ -117,6 +119,9 @@ func (s *Store) appendAuditBatch(ctx context.Context, writer string, events []*A
 		for _, e := range events {
 			seq++
 			e.Writer, e.Seq, e.PrevHash = writer, seq, prev
+			if !st.postgres {
+				e.ID, id = id, id+1
+			}
 			e.Hash = e.chainHash()
 			prev = e.Hash
 			if err := st.insertEvent(ctx, insert, e); err != nil {
@@ -230,25 +235,47 @@ func (s *Store) recordAuditOutcomes(ctx context.Context, outcomes []AuditOutcome
 		return err
 	}
 	// In id order, as every batch is, so that databases that lock rows
-	// one by one cannot deadlock two batches.
-	outcomes = slices.SortedFunc(slices.Values(outcomes), func(a, b AuditOutcome) int { return cmp.Compare(a.ID, b.ID) })
+	// one by one cannot deadlock two batches; of two outcomes for one
+	// event, the first given is written.
+	outcomes = slices.Clone(outcomes)
+	slices.SortStableFunc(outcomes, func(a, b AuditOutcome) int { return cmp.Compare(a.ID, b.ID) })
 	return s.inAuditTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		// An outcome may describe an event still in the journal.
-		if err := settleAuditJournalTx(ctx, tx, s.isPostgres()); err != nil {
-			return err
+		var journal *sql.Stmt
+		if !st.postgres {
+			journal = tx.StmtContext(ctx, st.journalOutcome)
 		}
 		update := tx.StmtContext(ctx, st.outcome)
 		for _, o := range outcomes {
-			at := now()
-			if !o.At.IsZero() {
-				at = dbTime(o.At)
+			args := []any{o.Status, o.RPCErrorCode, o.IsError, o.Duration.Microseconds(), o.ResponseBytes, o.at(), o.ID}
+			if journal != nil {
+				// Mostly the event is still journaled (audit_journal.go);
+				// if not, a reader settled it meanwhile.
+				res, err := journal.ExecContext(ctx, args...)
+				if err != nil {
+					return fmt.Errorf("event %d: %w", o.ID, err)
+				}
+				n, err := res.RowsAffected()
+				if err != nil {
+					return fmt.Errorf("event %d: %w", o.ID, err)
+				}
+				if n > 0 {
+					continue
+				}
 			}
-			_, err := update.ExecContext(ctx, o.Status, o.RPCErrorCode, o.IsError, o.Duration.Microseconds(),
-				o.ResponseBytes, at, o.ID)
-			if err != nil {
+			if _, err := update.ExecContext(ctx, args...); err != nil {
 				return fmt.Errorf("event %d: %w", o.ID, err)
 			}
 		}
-		return nil
+		// The journal settles here, events and the outcomes just written
+		// with them (no-op on PostgreSQL).
+		return settleAuditJournalTx(ctx, tx, st.postgres)
 	})
+}
+
+// at is when the answer ended, as the database stores it.
+func (o *AuditOutcome) at() time.Time {
+	if o.At.IsZero() {
+		return now()
+	}
+	return dbTime(o.At)
 }

@@ -47,15 +47,3 @@ func TestUpgradeFromV11ThroughMigration12(t *testing.T) {
 		t.Errorf("after the upgrade the log lists %+v, %v; want the new event, then the old", page.Events, err)
 	}
 }
-
-// TestMigration12SameColumns: a settle copies the journal's columns into
-// audit_events by name, so the journal must have exactly the columns
-// that AppendAuditEvents writes, and the id.
-func TestMigration12SameColumns(t *testing.T) {
-	sqliteOnly(t, "reads SQLite's catalog; TestSchemaSameOnBothEngines holds PostgreSQL to it")
-	s := newTestStore(t)
-	got := queryStrings(t, s.sqlDB, `SELECT group_concat(name, ', ') FROM (SELECT name FROM pragma_table_info('audit_journal') ORDER BY cid)`)
-	if len(got) != 1 || got[0] != auditJournalColumns {
-		t.Errorf("audit_journal's columns: %q, want %q", got, auditJournalColumns)
-	}
-}

@@ -100,7 +100,7 @@ func TestUpgradeFromV7ThroughMigration8(t *testing.T) {
 	for _, e := range evs {
 		args := e.insertArgs()
 		err := db.Exec("INSERT INTO audit_events ("+auditInsertColumns+") VALUES ("+
-			bindVars(false, 1, auditInsertColumnCount)+")", args[:]...).Error
+			bindVars(false, 1, auditInsertColumnCount)+")", args[1:]...).Error
 		if err != nil {
 			t.Fatal(err)
 		}
