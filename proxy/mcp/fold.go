@@ -73,10 +73,10 @@ func foldRune(r rune) rune {
 // to be any of the member names the reader gives meaning to).
 //
 // Only what the fold keeps counts towards that length: "n", forty '_' and
-// "ame" is "name" to a decoder that drops separators. A fold is never
-// shorter than a quarter of its key's other bytes (it maps each rune to the
-// smallest of its orbit, never to a longer encoding, and runes take 1 to 4
-// bytes), so past four times buf's length no fold fits.
+// "ame" is "name" to a decoder that drops separators. A fold keeps a rune
+// of at least one byte for each rune of the key (or byte of invalid
+// UTF-8), and a rune takes at most four, so once the key has more than
+// four times buf's length of other bytes, no fold fits.
 func looseName(buf *[16]byte, key []byte) []byte {
 	kept := 0
 	for _, c := range key {
