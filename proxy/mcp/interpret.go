@@ -98,7 +98,7 @@ func (p *scanner) named(env *envelope, m *Message) {
 	}
 	name := p.stringAt(sp.start)
 	if m.Method == "tools/call" {
-		if !ValidToolName(string(name)) {
+		if !validToolName(name) {
 			p.fail(400, CodeInvalidParams, "tool name "+quoteExcerpt(name)+" is not 1-128 of A-Z a-z 0-9 _ . -")
 			return
 		}
@@ -127,17 +127,29 @@ func (p *scanner) named(env *envelope, m *Message) {
 // trailing space, a look-alike letter, a NUL) could name one tool to the
 // policy and another to the upstream.
 func ValidToolName(s string) bool {
+	return validToolName(s)
+}
+
+// validToolName is ValidToolName for a name still in the body's bytes too.
+func validToolName[T string | []byte](s T) bool {
 	if len(s) == 0 || len(s) > 128 {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '.' || c == '-') {
+		if !toolNameByte[s[i]] {
 			return false
 		}
 	}
 	return true
 }
+
+// toolNameByte marks the bytes a tool name may hold.
+var toolNameByte = func() (t [256]bool) {
+	for c := range t {
+		t[c] = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '.' || c == '-'
+	}
+	return t
+}()
 
 // validMethod: printable ASCII without spaces, so "tools/call " is no method.
 func validMethod(b []byte) bool {

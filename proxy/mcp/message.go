@@ -49,8 +49,14 @@ var (
 const metaVersionKey = "io.modelcontextprotocol/protocolVersion"
 
 func looksLike(key []byte, names []string) bool {
-	// Most keys are ASCII of a length no name has once '_' and '-' are
-	// dropped: those are told apart without folding.
+	// The loose fold keeps a byte for each ASCII byte but '_' and '-': a
+	// key with more of those than the longest name has, as most keys do,
+	// or an ASCII key with as many as no name has, is told apart without
+	// folding.
+	longest := 0
+	for _, s := range names {
+		longest = max(longest, len(s))
+	}
 	n := 0
 	for _, c := range key {
 		if c >= 0x80 {
@@ -58,7 +64,9 @@ func looksLike(key []byte, names []string) bool {
 			break
 		}
 		if c != '_' && c != '-' {
-			n++
+			if n++; n > longest {
+				return false
+			}
 		}
 	}
 	if n >= 0 && !slices.ContainsFunc(names, func(s string) bool { return len(s) == n }) {

@@ -1,130 +1,70 @@
 package mcp
 
-// keyRef locates a decoded key: in the body, or in the arena when the key
-// held escapes.
-type keyRef struct {
-	start, end int
-	inArena    bool
-	ascii      bool
-}
-
-// manyKeys is where an object switches from pairwise comparison of its keys
-// to a set of their folded forms, so that a huge object is not quadratic.
-const manyKeys = 16
-
 // objFrame is the state of one object being read.
 type objFrame struct {
-	keyBase, arenaBase int
-	n                  int
-	seen               map[string]struct{}
+	keyBase, arenaBase int    // where its keys start in p.keys and p.arena
+	n                  int    // members read, by memberAt
+	slots              uint64 // a bit for the foldSlot of each of its keys
+	folded             int    // 1 + the index in p.folded of its folded keys; 0 before manyKeys
 }
 
 // openObject enters the object whose '{' is at p.pos.
-func (p *scanner) openObject() (objFrame, error) {
-	if p.depth++; p.depth > maxDepth {
-		return objFrame{}, p.syntax("nested too deeply")
+func (p *scanner) openObject() (f objFrame, err error) {
+	if !p.enter(&f) {
+		err = p.syntax("nested too deeply")
 	}
 	p.pos++
-	return objFrame{keyBase: len(p.keys), arenaBase: len(p.arena)}, nil
+	return f, err
+}
+
+// enter enters an object (or an array: f is then unused), or reports it
+// nested too deeply. It is small enough to be inlined.
+func (p *scanner) enter(f *objFrame) bool {
+	p.depth++
+	*f = objFrame{keyBase: len(p.keys), arenaBase: len(p.arena)}
+	return p.depth <= maxDepth
+}
+
+// closeObject leaves the object of f, at its closing brace.
+func (p *scanner) closeObject(f *objFrame) {
+	p.depth--
+	p.keys, p.arena = p.keys[:f.keyBase], p.arena[:f.arenaBase]
+	if f.folded != 0 {
+		p.folded[f.folded-1] = nil
+		p.folded = p.folded[:f.folded-1]
+	}
 }
 
 // next reads up to the next member's value and returns its decoded key, or
 // done at the closing brace. The key is valid until the next call that
 // reads a string.
 func (p *scanner) next(f *objFrame) (key []byte, fl strFlags, done bool, err error) {
-	p.skipWS()
-	if p.pos >= len(p.buf) {
-		return nil, 0, false, p.syntax("unexpected end of input in object")
+	key, fl, done, p.pos, err = p.memberAt(f, p.pos)
+	return key, fl, done, err
+}
+
+// memberAt is next reading from i; end is where the member's value may
+// start, or just past the closing brace.
+func (p *scanner) memberAt(f *objFrame, i int) (key []byte, fl strFlags, done bool, end int, err error) {
+	b := p.buf
+	if i = wsEnd(b, i); i >= len(b) {
+		return nil, 0, false, i, syntaxAt(i, "unexpected end of input in object")
 	}
-	c := p.buf[p.pos]
-	if c == '}' {
-		p.pos++
-		p.depth--
-		p.keys, p.arena = p.keys[:f.keyBase], p.arena[:f.arenaBase]
-		return nil, 0, true, nil
+	if b[i] == '}' {
+		p.closeObject(f)
+		return nil, 0, true, i + 1, nil
 	}
 	if f.n > 0 {
-		if c != ',' {
-			return nil, 0, false, p.syntax("expected ',' or '}' in object")
+		if b[i] != ',' {
+			return nil, 0, false, i, syntaxAt(i, "expected ',' or '}' in object")
 		}
-		p.pos++
-		p.skipWS()
-		if p.pos >= len(p.buf) {
-			return nil, 0, false, p.syntax("unexpected end of input in object")
+		if i = wsEnd(b, i+1); i >= len(b) {
+			return nil, 0, false, i, syntaxAt(i, "unexpected end of input in object")
 		}
-		c = p.buf[p.pos]
 	}
-	if c != '"' {
-		return nil, 0, false, p.syntax("expected a string key in object")
-	}
-	start, end, fl, err := p.str()
-	if err != nil {
-		return nil, 0, false, err
-	}
-	ref := keyRef{start: start, end: end, ascii: fl&flagNonASCII == 0}
-	key = p.buf[start:end]
-	if fl&flagEscape != 0 {
-		a := len(p.arena)
-		p.arena = unquote(p.arena, key)
-		ref = keyRef{start: a, end: len(p.arena), inArena: true, ascii: ref.ascii}
-		key = p.arena[a:]
-	}
-	if fl&flagNUL != 0 {
-		return nil, 0, false, p.invalid("object key holds U+0000")
-	}
-	if err := p.addKey(f, key, ref); err != nil {
-		return nil, 0, false, err
-	}
-	p.skipWS()
-	if p.pos >= len(p.buf) || p.buf[p.pos] != ':' {
-		return nil, 0, false, p.syntax("expected ':' after object key")
-	}
-	p.pos++
 	f.n++
-	return key, fl, false, nil
-}
-
-func (p *scanner) keyBytes(k keyRef) []byte {
-	if k.inArena {
-		return p.arena[k.start:k.end]
-	}
-	return p.buf[k.start:k.end]
-}
-
-// addKey refuses a key equal, under case folding, to one already in the
-// object: parsers keep the first, the last, or match either.
-func (p *scanner) addKey(f *objFrame, key []byte, ref keyRef) error {
-	if f.seen != nil {
-		p.fold = appendFold(p.fold[:0], key, false)
-		if _, dup := f.seen[string(p.fold)]; dup {
-			return p.invalid("duplicate object key " + quoteExcerpt(key) + " (compared ignoring case)")
-		}
-		f.seen[string(p.fold)] = struct{}{}
-		return nil
-	}
-	keys := p.keys[f.keyBase:]
-	for i := range keys {
-		k := &keys[i]
-		if k.ascii && ref.ascii && k.end-k.start != len(key) {
-			continue // ASCII keys of different lengths never fold together
-		}
-		other := p.keyBytes(*k)
-		if sameKey(other, k.ascii, key, ref.ascii) {
-			if string(other) == string(key) {
-				return p.invalid("duplicate object key " + quoteExcerpt(key))
-			}
-			return p.invalid("object keys " + quoteExcerpt(other) + " and " + quoteExcerpt(key) + " differ only in case")
-		}
-	}
-	p.keys = append(p.keys, ref)
-	if len(p.keys)-f.keyBase >= manyKeys {
-		f.seen = make(map[string]struct{}, 2*manyKeys)
-		for _, k := range p.keys[f.keyBase:] {
-			p.fold = appendFold(p.fold[:0], p.keyBytes(k), false)
-			f.seen[string(p.fold)] = struct{}{}
-		}
-	}
-	return nil
+	key, fl, end, err = p.keyAt(f, i)
+	return key, fl, false, end, err
 }
 
 // invalid reports a structure no reader can be sure of (duplicate keys,
@@ -133,66 +73,45 @@ func (p *scanner) invalid(msg string) *Error {
 	return &Error{Status: 400, Code: CodeInvalidRequest, Message: msg}
 }
 
-// skipObject reads an object no member of which the reader gives meaning to.
-func (p *scanner) skipObject() error {
-	f, err := p.openObject()
-	if err != nil {
-		return err
-	}
-	for {
-		_, _, done, err := p.next(&f)
-		if err != nil || done {
-			return err
-		}
-		if _, _, err := p.value(); err != nil {
-			return err
-		}
-	}
-}
-
 // openArray enters the array whose '[' is at p.pos.
 func (p *scanner) openArray() error {
-	if p.depth++; p.depth > maxDepth {
-		return p.syntax("nested too deeply")
-	}
+	err := p.enterArray(p.pos)
 	p.pos++
+	return err
+}
+
+// enterArray is openArray for the '[' at i.
+func (p *scanner) enterArray(i int) error {
+	if p.depth++; p.depth > maxDepth {
+		return syntaxAt(i, "nested too deeply")
+	}
 	return nil
 }
 
 // nextElem moves to the next element of an array (n elements read so far),
 // or reports done at the closing bracket.
 func (p *scanner) nextElem(n int) (done bool, err error) {
-	p.skipWS()
-	if p.pos >= len(p.buf) {
-		return false, p.syntax("unexpected end of input in array")
-	}
-	switch c := p.buf[p.pos]; {
-	case c == ']':
-		p.pos++
-		p.depth--
-		return true, nil
-	case n > 0 && c != ',':
-		return false, p.syntax("expected ',' or ']' in array")
-	case n > 0:
-		p.pos++
-		if p.skipWS(); p.pos >= len(p.buf) {
-			return false, p.syntax("unexpected end of input in array")
-		}
-	}
-	return false, nil
+	done, p.pos, err = p.nextElemAt(p.pos, n)
+	return done, err
 }
 
-func (p *scanner) skipArray() error {
-	if err := p.openArray(); err != nil {
-		return err
+// nextElemAt is nextElem reading from i; end is where the element starts,
+// or just past the closing bracket.
+func (p *scanner) nextElemAt(i, n int) (done bool, end int, err error) {
+	b := p.buf
+	if i = wsEnd(b, i); i >= len(b) {
+		return false, i, syntaxAt(i, "unexpected end of input in array")
 	}
-	for n := 0; ; n++ {
-		done, err := p.nextElem(n)
-		if err != nil || done {
-			return err
-		}
-		if _, _, err := p.value(); err != nil {
-			return err
+	switch c := b[i]; {
+	case c == ']':
+		p.depth--
+		return true, i + 1, nil
+	case n > 0 && c != ',':
+		return false, i, syntaxAt(i, "expected ',' or ']' in array")
+	case n > 0:
+		if i = wsEnd(b, i+1); i >= len(b) {
+			return false, i, syntaxAt(i, "unexpected end of input in array")
 		}
 	}
+	return false, i, nil
 }

@@ -145,3 +145,21 @@ func TestFilterToolsListTruncated(t *testing.T) {
 		}
 	}
 }
+
+// allow is asked about each validly named tool, in order, once the whole
+// answer is known to be well formed; about none of an answer refused.
+func TestFilterToolsListAsksOnce(t *testing.T) {
+	var asked []string
+	allow := func(tool string) bool { asked = append(asked, tool); return tool != "b" }
+	body := `{"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"a"},{"name":"b c"},{"name":"b"},{"name":"a\u002e1"}]}}`
+	if _, n, err := FilterToolsList([]byte(body), allow); err != nil || n != 2 {
+		t.Fatalf("removed %d, err %v", n, err)
+	}
+	if got := strings.Join(asked, " "); got != "a b a.1" {
+		t.Errorf("asked about %q, want a b a.1", got)
+	}
+	asked = nil
+	if _, _, err := FilterToolsList([]byte(strings.TrimSuffix(body, "}")+`,"x":1}`), allow); err == nil || len(asked) > 0 {
+		t.Errorf("refused answer: err %v, asked about %q", err, asked)
+	}
+}
