@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -93,6 +94,22 @@ func migrateTemplate(dsn string) error {
 
 // openTestDB opens the database path stands for as it is, unmigrated,
 // for a test to build an older schema in. The caller closes it.
+// dbAtVersion returns a fresh database, and the path it stands for,
+// with the first version migrations applied: the schema as a build of
+// that version left it, for an upgrade test to fill and reopen.
+func dbAtVersion(t *testing.T, version int) (string, *gorm.DB) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "drawbridge.db")
+	db, err := openTestDB(t, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := migrate(context.Background(), db, migrations[:version], discardLog); err != nil {
+		t.Fatal(err)
+	}
+	return path, db
+}
+
 func openTestDB(t *testing.T, path string) (*gorm.DB, error) {
 	t.Helper()
 	driver, dsn := testDSN(t, path, false)

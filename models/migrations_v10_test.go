@@ -3,7 +3,6 @@ package models
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -31,14 +30,7 @@ func TestMigration10Schema(t *testing.T) {
 // check alone.
 func TestUpgradeFromV9ThroughMigration10(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "drawbridge.db")
-	db, err := openTestDB(t, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := migrate(ctx, db, migrations[:9], discardLog); err != nil {
-		t.Fatal(err)
-	}
+	path, db := dbAtVersion(t, 9)
 	sealed, err := testCipher(t).Encrypt([]byte("s3cret"), clientSecretAAD(1))
 	if err != nil {
 		t.Fatal(err)

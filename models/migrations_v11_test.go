@@ -3,7 +3,6 @@ package models
 import (
 	"context"
 	"database/sql"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -60,14 +59,7 @@ func TestMigration11QueryPlans(t *testing.T) {
 // and counted.
 func TestUpgradeFromV10ThroughMigration11(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "drawbridge.db")
-	db, err := openTestDB(t, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := migrate(ctx, db, migrations[:10], discardLog); err != nil {
-		t.Fatal(err)
-	}
+	path, db := dbAtVersion(t, 10)
 	if db.Migrator().HasTable("sign_in_failures") {
 		t.Fatal("a version 10 database already has sign_in_failures")
 	}

@@ -2,7 +2,6 @@ package models
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 )
@@ -13,14 +12,7 @@ import (
 func TestUpgradeFromV11ThroughMigration12(t *testing.T) {
 	sqliteOnly(t, "the journal, and its counter, are SQLite's")
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "drawbridge.db")
-	db, err := openTestDB(t, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := migrate(ctx, db, migrations[:11], discardLog); err != nil {
-		t.Fatal(err)
-	}
+	path, db := dbAtVersion(t, 11)
 	if db.Migrator().HasTable("audit_journal") {
 		t.Fatal("a version 11 database already has audit_journal")
 	}

@@ -2,7 +2,6 @@ package models
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 )
@@ -14,14 +13,7 @@ import (
 func TestUpgradeFromV12ThroughMigration13(t *testing.T) {
 	sqliteOnly(t, "the journal, and its counter, are SQLite's")
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "drawbridge.db")
-	db, err := openTestDB(t, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := migrate(ctx, db, migrations[:12], discardLog); err != nil {
-		t.Fatal(err)
-	}
+	path, db := dbAtVersion(t, 12)
 	at := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	settled := auditEventV5{ID: 5, At: at, Kind: AuditKindSignIn, Writer: "before", Seq: 1, Hash: "h1", Decision: AuditAllow, Reasons: "[]"}
 	if err := db.Create(&settled).Error; err != nil {

@@ -3,7 +3,6 @@ package models
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -154,14 +153,7 @@ func TestMigration5KeysetPlans(t *testing.T) {
 // audit table arrives empty beside the old rows and takes events.
 func TestUpgradeFromV4ThroughMigration5(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "drawbridge.db")
-	db, err := openTestDB(t, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := migrate(ctx, db, migrations[:4], discardLog); err != nil {
-		t.Fatal(err)
-	}
+	path, db := dbAtVersion(t, 4)
 	if err := db.Exec(`INSERT INTO users (email, name, password_hash, is_admin, disabled, provider, subject, groups, session_epoch, created_at, updated_at)
 		VALUES ('alice@example.com', 'Alice', '', true, false, 'local', '', '[]', 1, '2026-01-01 00:00:00+00:00', '2026-01-01 00:00:00+00:00')`).Error; err != nil {
 		t.Fatal(err)

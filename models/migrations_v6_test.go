@@ -3,7 +3,6 @@ package models
 import (
 	"context"
 	"database/sql"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -84,14 +83,7 @@ func TestMigration6Schema(t *testing.T) {
 // and deleting what those rows name cascades as the schema says.
 func TestUpgradeFromV5ThroughMigration6(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "drawbridge.db")
-	db, err := openTestDB(t, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := migrate(ctx, db, migrations[:5], discardLog); err != nil {
-		t.Fatal(err)
-	}
+	path, db := dbAtVersion(t, 5)
 	const at = "'2026-01-01 00:00:00+00:00'"
 	for _, stmt := range []string{
 		`INSERT INTO users (email, name, password_hash, is_admin, disabled, provider, subject, groups, session_epoch, created_at, updated_at)

@@ -2,7 +2,6 @@ package models
 
 import (
 	"context"
-	"path/filepath"
 	"slices"
 	"testing"
 )
@@ -86,14 +85,7 @@ func TestMigration7Schema(t *testing.T) {
 // name them and go with them.
 func TestUpgradeFromV6ThroughMigration7(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "drawbridge.db")
-	db, err := openTestDB(t, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := migrate(ctx, db, migrations[:6], discardLog); err != nil {
-		t.Fatal(err)
-	}
+	path, db := dbAtVersion(t, 6)
 	const at = "'2026-01-01 00:00:00+00:00'"
 	for _, stmt := range []string{
 		`INSERT INTO users (email, name, password_hash, is_admin, disabled, provider, subject, groups, session_epoch, created_at, updated_at)

@@ -2,7 +2,6 @@ package models
 
 import (
 	"context"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -75,14 +74,7 @@ func TestMigration8Schema(t *testing.T) {
 // before, and the new indexes serve them.
 func TestUpgradeFromV7ThroughMigration8(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "drawbridge.db")
-	db, err := openTestDB(t, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := migrate(ctx, db, migrations[:7], discardLog); err != nil {
-		t.Fatal(err)
-	}
+	path, db := dbAtVersion(t, 7)
 	if err := db.Exec(`INSERT INTO users (email, name, password_hash, is_admin, disabled, provider, subject, groups, session_epoch, created_at, updated_at)
 		VALUES ('alice@example.com', 'Alice', '', true, false, 'local', '', '[]', 1, '2026-01-01 00:00:00+00:00', '2026-01-01 00:00:00+00:00')`).Error; err != nil {
 		t.Fatal(err)

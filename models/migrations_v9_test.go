@@ -2,7 +2,6 @@ package models
 
 import (
 	"context"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"testing"
@@ -52,14 +51,7 @@ func TestMigration9Schema(t *testing.T) {
 // its chains beside it.
 func TestUpgradeFromV8ThroughMigration9(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "drawbridge.db")
-	db, err := openTestDB(t, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := migrate(ctx, db, migrations[:8], discardLog); err != nil {
-		t.Fatal(err)
-	}
+	path, db := dbAtVersion(t, 8)
 	if err := db.Exec(`INSERT INTO audit_verifications (at, actor, ok) VALUES ('2026-01-01 09:00:00+00:00', 'cli', false)`).Error; err != nil {
 		t.Fatal(err)
 	}
