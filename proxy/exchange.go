@@ -2,7 +2,6 @@ package proxy
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -222,7 +221,7 @@ func (x *exchange) complete(rec *statusRecorder, st *forwardState) {
 	x.e.count(x.route, "allow", rec.status())
 	for _, id := range x.events {
 		x.e.audit.Outcome(models.AuditOutcome{
-			ID: id, Status: rec.status(), RPCErrorCode: st.outcome.code, IsError: st.outcome.isError,
+			ID: id, Status: rec.status(), RPCErrorCode: st.outcome.ErrorCode, IsError: st.outcome.IsError,
 			Duration: time.Since(x.start), ResponseBytes: rec.bytes, At: time.Now(),
 		})
 	}
@@ -283,7 +282,3 @@ func describeCall(m mcp.Message) string {
 // codeAuditDown is the JSON-RPC error code of a request refused because
 // it could not be audited.
 const codeAuditDown = -32004
-
-// newRequestID names a request in the audit log and the X-Request-Id
-// header: 128 random bits.
-func newRequestID() string { return rand.Text() }

@@ -45,7 +45,7 @@ type forwardState struct {
 	// mcp_client route, or "" for none.
 	bearer string
 	// outcome is what the answer said, when it was read.
-	outcome rpcOutcome
+	outcome mcp.Outcome
 }
 
 type forwardKey struct{}
@@ -145,7 +145,7 @@ func (st *forwardState) readJSONAnswer(resp *http.Response) error {
 	// A call's outcome is worth a decode of the answer; for anything else
 	// only a small answer is read, where a JSON-RPC error would be.
 	if len(st.callIDs) > 0 || len(body) <= smallAnswer {
-		st.outcome = answerOutcome(body)
+		st.outcome, _ = mcp.ReadOutcome(body)
 	}
 	resp.Body = &answerBody{Reader: bytes.NewReader(body), buf: buf}
 	resp.ContentLength = int64(len(body))
