@@ -17,7 +17,7 @@ func testAuditEvent(n int) *AuditEvent {
 	return &AuditEvent{
 		At:             time.Date(2026, 3, 1, 12, 0, 0, 123456789, time.FixedZone("CET", 3600)).Add(time.Duration(n) * time.Millisecond),
 		Kind:           AuditKindMCP,
-		RequestID:      fmt.Sprintf("req-%d", n),
+		RequestID:      fmt.Sprintf("req-%08d", n), // rising, as the gateway's
 		UserID:         &user,
 		UserEmail:      "alice@example.com",
 		ClientID:       "https://client.example.com/meta.json",

@@ -62,7 +62,7 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.audit.Expect(1)
 		defer e.audit.Expect(-1)
 	}
-	x := &exchange{e: e, w: w, r: r, snap: snap, route: route, id: id, start: start, requestID: newRequestID()}
+	x := &exchange{e: e, w: w, r: r, snap: snap, route: route, id: id, start: start, requestID: NewRequestID()}
 	w.Header().Set("X-Request-Id", x.requestID)
 	x.in = policy.Input{
 		Authenticated: true, UserID: id.UserID, Email: id.Email, Groups: id.Groups, ClientID: id.ClientID,
