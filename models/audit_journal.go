@@ -2,7 +2,6 @@ package models
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 )
 
@@ -55,15 +54,15 @@ func (s *Store) settleAuditJournal(ctx context.Context) error {
 	if !pending {
 		return nil
 	}
-	return s.inAuditTx(ctx, func(ctx context.Context, tx *sql.Tx) error { return settleAuditJournalTx(ctx, tx, false) })
+	return s.inAuditTx(ctx, settleAuditJournalTx)
 }
 
 // settleAuditJournalTx moves the journaled events into audit_events
 // within tx, which holds SQLite's write lock (BEGIN IMMEDIATE), so no
 // event can be journaled between the copy and the delete. Nothing to do
 // on PostgreSQL.
-func settleAuditJournalTx(ctx context.Context, tx *sql.Tx, postgres bool) error {
-	if postgres {
+func settleAuditJournalTx(ctx context.Context, tx *auditTx) error {
+	if tx.st.postgres {
 		return nil
 	}
 	if _, err := tx.ExecContext(ctx, "INSERT INTO audit_events ("+auditJournalColumns+") SELECT "+

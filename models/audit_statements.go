@@ -11,10 +11,11 @@ import (
 
 // auditStatements are the audit log's hot statements: one event's INSERT
 // and one outcome's UPDATE, run thousands of times a second by the
-// gateway's writer. They are prepared once on the database handle, so
-// database/sql keeps each prepared on every connection it has run on, and
-// a batch binds and steps them once per row with no SQL to build, parse
-// or plan. (GORM's prepared-statement mode prepares a statement first
+// gateway's writer. They are prepared once, so a batch binds and steps
+// them once per row with no SQL to build, parse or plan: on SQLite on the
+// audit connection (auditConn), with the transaction's own; on
+// PostgreSQL on the database handle, so database/sql keeps each prepared
+// on every connection it has run on. (GORM's prepared-statement mode prepares a statement first
 // seen inside a transaction on that transaction alone, so it prepared
 // again for every batch; and a multi-row INSERT is a new statement for
 // every batch size.)
@@ -29,12 +30,15 @@ type auditStatements struct {
 	// head reads a chain's head: see auditHeadSQL. tail reads, on SQLite,
 	// its newest seq and the next id: see auditTailSQL.
 	head, tail *sql.Stmt
-	postgres   bool
+	// begin, commit and rollback are, on SQLite, the transaction's.
+	begin, commit, rollback *sql.Stmt
+	postgres                bool
+	all                     []*sql.Stmt // to close
 }
 
-// auditStatementCache prepares the statements on first use and keeps
-// them for the store's life. A failed prepare is not kept: the next call
-// tries again.
+// auditStatementCache prepares PostgreSQL's statements on first use and
+// keeps them for the store's life. A failed prepare is not kept: the next
+// call tries again.
 type auditStatementCache struct {
 	mu    sync.Mutex
 	stmts *auditStatements
@@ -55,9 +59,13 @@ func (s *Store) auditStatements(ctx context.Context) (*auditStatements, error) {
 	return st, nil
 }
 
-func prepareAuditStatements(ctx context.Context, db *sql.DB, postgres bool) (st *auditStatements, err error) {
+// preparer is a *sql.DB or a *sql.Conn.
+type preparer interface {
+	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
+}
+
+func prepareAuditStatements(ctx context.Context, db preparer, postgres bool) (st *auditStatements, err error) {
 	st = &auditStatements{postgres: postgres}
-	var prepared []*sql.Stmt
 	prepare := func(what, query string) *sql.Stmt {
 		if err != nil {
 			return nil
@@ -67,7 +75,7 @@ func prepareAuditStatements(ctx context.Context, db *sql.DB, postgres bool) (st 
 			err = fmt.Errorf("prepare %s: %w", what, err)
 			return nil
 		}
-		prepared = append(prepared, stmt)
+		st.all = append(st.all, stmt)
 		return stmt
 	}
 	if postgres {
@@ -79,16 +87,24 @@ func prepareAuditStatements(ctx context.Context, db *sql.DB, postgres bool) (st 
 			bindVars(false, 1, auditInsertColumnCount+1)+")")
 		st.journalOutcome = prepare("the outcome update", auditOutcomeUpdateSQL("audit_journal", false))
 		st.tail = prepare("the tail's read", auditTailSQL)
+		st.begin = prepare("BEGIN", "BEGIN IMMEDIATE")
+		st.commit = prepare("COMMIT", "COMMIT")
+		st.rollback = prepare("ROLLBACK", "ROLLBACK")
 	}
 	st.outcome = prepare("the outcome update", auditOutcomeUpdateSQL("audit_events", postgres))
 	st.head = prepare("the head's read", auditHeadSQL(postgres))
 	if err != nil {
-		for _, stmt := range prepared {
-			stmt.Close()
-		}
+		st.close()
 		return nil, err
 	}
 	return st, nil
+}
+
+// close closes the statements.
+func (st *auditStatements) close() {
+	for _, stmt := range st.all {
+		stmt.Close()
+	}
 }
 
 // auditOutcomeUpdateSQL writes an event's outcome into table, unless it

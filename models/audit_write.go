@@ -77,20 +77,17 @@ func (s *Store) AppendAuditEvents(ctx context.Context, writer string, events []*
 // appendAuditBatch is one attempt of AppendAuditEvents: from the cached
 // head of writer's chain, or from the head read in the transaction.
 func (s *Store) appendAuditBatch(ctx context.Context, writer string, events []*AuditEvent, useCache bool) error {
-	st, err := s.auditStatements(ctx)
-	if err != nil {
-		return err
-	}
 	var seq uint64
 	var prev string
-	err = s.inAuditTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.inAuditTx(ctx, func(ctx context.Context, tx *auditTx) error {
+		st := tx.st
 		// One append at a time, across every writer and process: each
 		// reads its chain's head and continues it, and ids, which
 		// PostgreSQL takes from a sequence at insert, become visible in
 		// order, as the live tail and the time filters expect (see
 		// AuditEventsAfter and auditIndexesV5). SQLite's writes run one
 		// at a time anyway.
-		if err := lockExclusiveTx(ctx, tx, s.isPostgres(), lockAudit); err != nil {
+		if err := lockExclusiveTx(ctx, tx.tx, st.postgres, lockAudit); err != nil {
 			return err
 		}
 		var cached bool
@@ -104,18 +101,18 @@ func (s *Store) appendAuditBatch(ctx context.Context, writer string, events []*A
 			// kept: this writer's newest events were deleted, and the
 			// chain then shows the gap.)
 			var stored uint64
-			if err := tx.StmtContext(ctx, st.tail).QueryRowContext(ctx, writer, writer).Scan(&stored, &id); err != nil {
+			if err := tx.stmt(ctx, st.tail).QueryRowContext(ctx, writer, writer).Scan(&stored, &id); err != nil {
 				return fmt.Errorf("read the tail of the log: %w", err)
 			}
 			cached = cached && stored <= seq
 		}
 		if !cached {
 			var err error
-			if seq, prev, err = s.auditHead(ctx, tx, writer); err != nil {
+			if seq, prev, err = auditHead(ctx, tx, writer); err != nil {
 				return err
 			}
 		}
-		insert := tx.StmtContext(ctx, st.insert)
+		insert := tx.stmt(ctx, st.insert)
 		for _, e := range events {
 			seq++
 			e.Writer, e.Seq, e.PrevHash = writer, seq, prev
@@ -178,16 +175,12 @@ func (c *auditHeadCache) forget(writer string) {
 // journaled or settled), or, when it has none, of its checkpoint
 // (retention deleted every event), or 0 and "": where its chain
 // continues.
-func (s *Store) auditHead(ctx context.Context, tx *sql.Tx, writer string) (uint64, string, error) {
-	st, err := s.auditStatements(ctx)
-	if err != nil {
-		return 0, "", err
-	}
+func auditHead(ctx context.Context, tx *auditTx, writer string) (uint64, string, error) {
 	var (
 		seq  uint64
 		hash string
 	)
-	err = tx.StmtContext(ctx, st.head).QueryRowContext(ctx, writer, writer, writer).Scan(&seq, &hash)
+	err := tx.stmt(ctx, tx.st.head).QueryRowContext(ctx, writer, writer, writer).Scan(&seq, &hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, "", nil
 	}
@@ -230,21 +223,18 @@ func (s *Store) RecordAuditOutcomes(ctx context.Context, outcomes []AuditOutcome
 }
 
 func (s *Store) recordAuditOutcomes(ctx context.Context, outcomes []AuditOutcome) error {
-	st, err := s.auditStatements(ctx)
-	if err != nil {
-		return err
-	}
 	// In id order, as every batch is, so that databases that lock rows
 	// one by one cannot deadlock two batches; of two outcomes for one
 	// event, the first given is written.
 	outcomes = slices.Clone(outcomes)
 	slices.SortStableFunc(outcomes, func(a, b AuditOutcome) int { return cmp.Compare(a.ID, b.ID) })
-	return s.inAuditTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	return s.inAuditTx(ctx, func(ctx context.Context, tx *auditTx) error {
+		st := tx.st
 		var journal *sql.Stmt
 		if !st.postgres {
-			journal = tx.StmtContext(ctx, st.journalOutcome)
+			journal = tx.stmt(ctx, st.journalOutcome)
 		}
-		update := tx.StmtContext(ctx, st.outcome)
+		update := tx.stmt(ctx, st.outcome)
 		for _, o := range outcomes {
 			args := []any{o.Status, o.RPCErrorCode, o.IsError, o.Duration.Microseconds(), o.ResponseBytes, o.at(), o.ID}
 			if journal != nil {
@@ -268,7 +258,7 @@ func (s *Store) recordAuditOutcomes(ctx context.Context, outcomes []AuditOutcome
 		}
 		// The journal settles here, events and the outcomes just written
 		// with them (no-op on PostgreSQL).
-		return settleAuditJournalTx(ctx, tx, st.postgres)
+		return settleAuditJournalTx(ctx, tx)
 	})
 }
 
