@@ -15,10 +15,10 @@ import (
 // them once per row with no SQL to build, parse or plan: on SQLite on the
 // audit connection (auditConn), with the transaction's own; on
 // PostgreSQL on the database handle, so database/sql keeps each prepared
-// on every connection it has run on. (GORM's prepared-statement mode prepares a statement first
-// seen inside a transaction on that transaction alone, so it prepared
-// again for every batch; and a multi-row INSERT is a new statement for
-// every batch size.)
+// on every connection it has run on. (GORM's prepared-statement mode
+// prepares a statement first seen inside a transaction on that
+// transaction alone, so it prepared again for every batch; and a
+// multi-row INSERT is a new statement for every batch size.)
 type auditStatements struct {
 	// insert writes one event: into the journal on SQLite, with the id
 	// the append assigned; into audit_events on PostgreSQL, which

@@ -3,9 +3,9 @@ package proxy
 import "github.com/google/uuid"
 
 // NewRequestID names a request in the audit log and its X-Request-Id
-// header: a UUIDv7 (RFC 9562), 74 random bits behind a millisecond
-// timestamp, so that the ids of later requests sort after those of
-// earlier ones.
+// header: a UUIDv7 (RFC 9562), 62 random bits behind a millisecond
+// timestamp and a counter, so that the ids of later requests sort after
+// those of earlier ones.
 //
 // The order is for the audit log's request index. Each new entry lands
 // beside the newest, in a page or two, where random ids scattered a
