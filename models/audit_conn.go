@@ -111,7 +111,7 @@ func (c *auditConn) open(ctx context.Context, db *sql.DB, postgres bool) error {
 // postgresTx runs fn in a database/sql transaction, with the store's
 // statements.
 func (c *auditConn) postgresTx(ctx context.Context, s *Store, fn func(context.Context, *auditTx) error) error {
-	st, err := s.auditStatements(ctx)
+	st, err := s.postgresAuditStatements(ctx)
 	if err != nil {
 		return err
 	}

@@ -36,7 +36,8 @@ type auditStatements struct {
 	all                     []*sql.Stmt // to close
 }
 
-// auditStatementCache prepares PostgreSQL's statements on first use and
+// auditStatementCache prepares PostgreSQL's statements on first use (on
+// SQLite, auditConn.open prepares them on the audit connection) and
 // keeps them for the store's life. A failed prepare is not kept: the next
 // call tries again.
 type auditStatementCache struct {
@@ -44,14 +45,14 @@ type auditStatementCache struct {
 	stmts *auditStatements
 }
 
-func (s *Store) auditStatements(ctx context.Context) (*auditStatements, error) {
+func (s *Store) postgresAuditStatements(ctx context.Context) (*auditStatements, error) {
 	c := &s.auditStmts
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.stmts != nil {
 		return c.stmts, nil
 	}
-	st, err := prepareAuditStatements(ctx, s.sqlDB, s.isPostgres())
+	st, err := prepareAuditStatements(ctx, s.sqlDB, true)
 	if err != nil {
 		return nil, err
 	}

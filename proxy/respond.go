@@ -142,8 +142,8 @@ func (st *forwardState) readJSONAnswer(resp *http.Response) error {
 		}
 		body = filtered
 	}
-	// A call's outcome is worth a decode of the answer; for anything else
-	// only a small answer is read, where a JSON-RPC error would be.
+	// A call's outcome is worth a read of the whole answer; for anything
+	// else only a small answer is read, where a JSON-RPC error would be.
 	if len(st.callIDs) > 0 || len(body) <= smallAnswer {
 		st.outcome, _ = mcp.ReadOutcome(body)
 	}

@@ -58,13 +58,13 @@ func TestWriteAuditScreenshotPages(t *testing.T) {
 
 	event := auditEventProps("x")
 	event.Event = rows[1]
-	event.RequestID = "01JNC8W3K2Q7F0X5RZ4B9T6M1D"
+	event.RequestID = "019c9d3e-6a41-7b2f-9c1d-4e8a2f6b7c90"
 	event.Arguments = "{\n  \"owner\": \"drawbridge\",\n  \"repo\": \"infra\",\n  \"pull_number\": 412,\n  \"merge_method\": \"squash\",\n  \"token\": \"[redacted]\"\n}"
 	event.Reasons = []AuditReason{
 		{Policy: "company-only", Block: "allow", Rule: "allow.and[0]", Criterion: "domain", Matched: "is company.com", Detail: "alice@company.com is in company.com"},
 		{Policy: "no-admin-tools", Block: "deny", Rule: "deny.or[0]", Criterion: "mcp_tool", Matched: "no match", Detail: "merge_pull_request does not start with admin_"},
 	}
-	event.SameRequestURL = AuditBase + "?request=01JNC8W3K2Q7F0X5RZ4B9T6M1D"
+	event.SameRequestURL = AuditBase + "?request=019c9d3e-6a41-7b2f-9c1d-4e8a2f6b7c90"
 	event.AccountURL = ""
 	denied := event
 	denied.Event = rows[3]

@@ -18,10 +18,10 @@ func TestWriteRoleScreenshotPages(t *testing.T) {
 	event := auditEventProps("x")
 	event.Event = shotAuditRows()[6] // a service account's call
 	event.Event.UserEmail, event.Event.ServiceAccount = "bob@company.com", "ci-deploy"
-	event.RequestID = "01JNC8W3K2Q7F0X5RZ4B9T6M1D"
+	event.RequestID = "019c9d3e-6a41-7b2f-9c1d-4e8a2f6b7c90"
 	event.Arguments = ""
 	event.Reasons = []AuditReason{{Policy: "company-only", Block: "allow", Rule: "allow.and[0]", Criterion: "domain", Matched: "is company.com", Detail: "bob@company.com is in company.com"}}
-	event.SameRequestURL = AuditBase + "?request=01JNC8W3K2Q7F0X5RZ4B9T6M1D"
+	event.SameRequestURL = AuditBase + "?request=019c9d3e-6a41-7b2f-9c1d-4e8a2f6b7c90"
 	auditor := event
 	auditor.Page = page(SectionAudit, auditorViewer())
 	// The message handlers.badParams makes of /admin/audit?range=5y&outcome=bogus.
@@ -30,7 +30,11 @@ func TestWriteRoleScreenshotPages(t *testing.T) {
 		Message: `This address asks for something the page cannot show: range must be 1h, 24h, 7d, 30d, all or custom, not "5y"; ` +
 			`outcome must be ok, rpc_error, tool_error, http_error or pending, not "bogus". Correct the address, or open the page without it.`,
 	}
+	// A server error quotes its request id for support.
+	failed := ErrorProps{Page: page("", auditorViewer()), Status: 500}
+	failed.RequestID = "019c9d3e-6a41-7b2f-9c1d-4e8a2f6b7c90"
 	pages := map[string]shotPage{
+		"error-500":           {c: ErrorPage(failed)},
 		"audit-event-auditor": {c: AuditEventPage(auditor)},
 		"audit-event-admin":   {c: AuditEventPage(event)},
 		"audit-400":           {c: ErrorPage(bad)},
