@@ -35,7 +35,7 @@ func NormalizeFrom(raw string) (string, error) {
 	case strings.Contains(raw, "%"):
 		return "", errors.New("must not contain percent-encoding")
 	}
-	host, ok := canonicalHost(u.Hostname())
+	host, ok := CanonicalHost(u.Hostname())
 	if !ok {
 		return "", errors.New("must name a valid host name or IP address")
 	}
@@ -178,7 +178,7 @@ func hostnameOf(from string) string {
 	if err != nil {
 		return ""
 	}
-	if h, ok := canonicalHost(u.Hostname()); ok {
+	if h, ok := CanonicalHost(u.Hostname()); ok {
 		return h
 	}
 	return u.Hostname()

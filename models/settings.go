@@ -273,7 +273,7 @@ func checkHostPattern(h string) string {
 			return example + "; write an internationalized name in its xn-- form"
 		}
 	}
-	if _, ok := canonicalHost(name); !ok {
+	if _, ok := CanonicalHost(name); !ok {
 		return example + " (dot-separated labels of letters, digits, - and _)"
 	}
 	return ""

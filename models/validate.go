@@ -77,13 +77,13 @@ func isLoopbackHost(hostname string) bool {
 	return err == nil && ip.IsLoopback()
 }
 
-// canonicalHost returns hostname (from url.URL.Hostname, so without
+// CanonicalHost returns hostname (from url.URL.Hostname, so without
 // brackets or port) in the one spelling routes store: lowercase, IP
 // addresses in their canonical form, IPv6 in brackets. It reports false
 // for anything that is not a plain DNS name or IP address, including
 // forms browsers would read as an IPv4 number (127.1, 0x7f.1), which
 // would let one host hide behind two spellings.
-func canonicalHost(hostname string) (string, bool) {
+func CanonicalHost(hostname string) (string, bool) {
 	h := strings.ToLower(hostname)
 	if ip, err := netip.ParseAddr(h); err == nil {
 		if ip.Zone() != "" {
@@ -137,7 +137,7 @@ func reservedHostname(entry string) string {
 		entry = host
 	}
 	entry = strings.TrimSuffix(strings.Trim(entry, "[]"), ".")
-	if h, ok := canonicalHost(entry); ok {
+	if h, ok := CanonicalHost(entry); ok {
 		return h
 	}
 	return strings.ToLower(entry)

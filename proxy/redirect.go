@@ -2,9 +2,10 @@ package proxy
 
 import (
 	"errors"
-	"net"
 	"net/url"
 	"strings"
+
+	"github.com/drawbridge/drawbridge/models"
 )
 
 // ErrRedirect is why a redirect_url was refused. Its text is written for
@@ -19,8 +20,10 @@ const maxRedirectLen = 2048
 // scheme's default port). It refuses anything a browser might read
 // otherwise than we do: relative and scheme-relative URLs, schemes other
 // than http and https, userinfo, backslashes, encoded slashes and
-// backslashes, control characters and spaces, hosts with a trailing dot,
-// and bad ports. Which origins are allowed is the caller's to decide.
+// backslashes, control characters and spaces, hosts that are not plain
+// DNS names or IP addresses as routes take them (models.CanonicalHost: no
+// trailing dot, no non-ASCII bytes, no numeric forms like 127.1), and bad
+// ports. Which origins are allowed is the caller's to decide.
 func ParseRedirect(raw string) (u *url.URL, origin string, err error) {
 	if raw == "" || len(raw) > maxRedirectLen {
 		return nil, "", ErrRedirect
@@ -34,7 +37,7 @@ func ParseRedirect(raw string) (u *url.URL, origin string, err error) {
 		return nil, "", ErrRedirect
 	}
 	u, err = url.Parse(raw)
-	if err != nil || u.Opaque != "" || u.User != nil || u.Host == "" {
+	if err != nil || u.Opaque != "" || u.User != nil || u.Host == "" || encodedHost(raw) {
 		return nil, "", ErrRedirect
 	}
 	scheme := strings.ToLower(u.Scheme)
@@ -42,7 +45,9 @@ func ParseRedirect(raw string) (u *url.URL, origin string, err error) {
 		return nil, "", ErrRedirect
 	}
 	host, port := u.Hostname(), u.Port()
-	if host == "" || strings.HasSuffix(host, ".") || strings.ContainsAny(host, "%@") {
+	// Spelt as routes store their hosts, so that origins compare exactly.
+	hostport, ok := models.CanonicalHost(host)
+	if !ok {
 		return nil, "", ErrRedirect
 	}
 	if port != "" && !validPort(port) {
@@ -51,12 +56,8 @@ func ParseRedirect(raw string) (u *url.URL, origin string, err error) {
 	if (scheme == "http" && port == "80") || (scheme == "https" && port == "443") {
 		port = ""
 	}
-	hostport := strings.ToLower(host)
-	if strings.Contains(hostport, ":") {
-		hostport = "[" + hostport + "]"
-	}
 	if port != "" {
-		hostport = net.JoinHostPort(strings.ToLower(host), port)
+		hostport += ":" + port
 	}
 	u.Scheme, u.Host = scheme, hostport
 	if u.Path != "" && u.Path[0] != '/' {
@@ -75,6 +76,17 @@ func encodedSlash(raw string) bool {
 	}
 	lower := strings.ToLower(raw)
 	return strings.Contains(lower, "%2f") || strings.Contains(lower, "%5c")
+}
+
+// encodedHost reports whether the authority of raw, which url.Parse found
+// to have one, holds percent-encoding: url.Parse decodes it, so the host
+// compared would not be the host written.
+func encodedHost(raw string) bool {
+	_, rest, _ := strings.Cut(raw, "//")
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		rest = rest[:i]
+	}
+	return strings.Contains(rest, "%")
 }
 
 // validPort is a decimal port, 1 to 65535, without leading zeros.

@@ -115,3 +115,26 @@ func FuzzParseRedirect(f *testing.F) {
 		}
 	})
 }
+
+// TestRedirectHosts: a host is a DNS name or an IP address, spelt as
+// routes store them. Other bytes could be read as another host (url.URL
+// escapes them, browsers map them through IDNA), so they are refused
+// before any origin is compared.
+func TestRedirectHosts(t *testing.T) {
+	for raw, want := range map[string]string{
+		"http://a-b.localhost:8080/": "http://a-b.localhost:8080", "http://127.0.0.1:9/": "http://127.0.0.1:9",
+		"http://[::1]:8080/": "http://[::1]:8080", "http://[0:0::1]/": "http://[::1]", "https://X9.example/": "https://x9.example",
+	} {
+		if _, origin, err := ParseRedirect(raw); err != nil || origin != want {
+			t.Errorf("%q: origin %q, %v; want %q", raw, origin, err, want)
+		}
+	}
+	for _, raw := range []string{
+		"http://g\u00efthub.localhost:8080/", "http://\xb90/", "http://a..b/", "http://.a/",
+		"http://127.1/", "http://0x7f.0.0.1/", "http://[fe80::1%25eth0]/", "http://a%2eb/", "http://a%41b/",
+	} {
+		if _, _, err := ParseRedirect(raw); !errors.Is(err, ErrRedirect) {
+			t.Errorf("%q: %v, want ErrRedirect", raw, err)
+		}
+	}
+}
