@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"fmt"
 	"sync"
 )
 
@@ -31,11 +32,11 @@ type auditConn struct {
 
 // auditTx is one transaction of the audit connection: a database/sql
 // transaction on PostgreSQL; on SQLite the connection itself, between its
-// BEGIN IMMEDIATE and its COMMIT.
+// BEGIN IMMEDIATE and its COMMIT, which runs the statements prepared on
+// it.
 type auditTx struct {
-	st   *auditStatements
-	tx   *sql.Tx   // PostgreSQL
-	conn *sql.Conn // SQLite
+	st *auditStatements
+	tx *sql.Tx // PostgreSQL; nil on SQLite
 }
 
 // stmt is s, one of t.st's statements, ready to run in t.
@@ -43,14 +44,7 @@ func (t *auditTx) stmt(ctx context.Context, s *sql.Stmt) *sql.Stmt {
 	if t.tx != nil {
 		return t.tx.StmtContext(ctx, s)
 	}
-	return s // prepared on t.conn
-}
-
-func (t *auditTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if t.tx != nil {
-		return t.tx.ExecContext(ctx, query, args...)
-	}
-	return t.conn.ExecContext(ctx, query, args...)
+	return s // SQLite: prepared on the audit connection
 }
 
 // inAuditTx runs fn in a transaction on the audit connection and commits
@@ -89,14 +83,21 @@ func (s *Store) inAuditTx(ctx context.Context, fn func(context.Context, *auditTx
 	return err
 }
 
-// open takes a connection from the pool and, on SQLite, prepares the
-// statements on it.
+// open takes a connection from the pool and, on SQLite, creates its
+// outcome batch (see audit_journal.go) and prepares the statements on it.
 func (c *auditConn) open(ctx context.Context, db *sql.DB, postgres bool) error {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return err
 	}
 	if !postgres {
+		for _, q := range auditOutcomeBatchSQL {
+			if _, err := conn.ExecContext(ctx, q); err != nil {
+				conn.Raw(func(any) error { return driver.ErrBadConn })
+				conn.Close()
+				return fmt.Errorf("create the audit outcome batch: %w", err)
+			}
+		}
 		st, err := prepareAuditStatements(ctx, conn, false)
 		if err != nil {
 			conn.Close()
@@ -134,7 +135,7 @@ func (c *auditConn) sqliteTx(ctx context.Context, fn func(context.Context, *audi
 	if _, err := st.begin.ExecContext(ctx); err != nil {
 		return err
 	}
-	err := fn(ctx, &auditTx{st: st, conn: c.conn})
+	err := fn(ctx, &auditTx{st: st})
 	if err == nil {
 		if _, err = st.commit.ExecContext(ctx); err == nil {
 			return nil

@@ -160,6 +160,46 @@ func TestAuditHeadQueryPlan(t *testing.T) {
 	}
 }
 
+// TestAuditSettleQueryPlan: a settle walks the journal once, finds each
+// event's outcome in the batch and each outcome's event in the journal by
+// id, and seeks audit_events only for the outcomes left, by id.
+func TestAuditSettleQueryPlan(t *testing.T) {
+	sqliteOnly(t, "checks SQLite's query plans")
+	s := newTestStore(t)
+	conn, err := s.sqlDB.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for _, q := range auditOutcomeBatchSQL {
+		if _, err := conn.ExecContext(context.Background(), q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var plans []string
+	for _, q := range auditSettleSQL[:2] {
+		plans = append(plans, explainOn(t, conn, q))
+	}
+	plan := strings.Join(plans, "; ")
+	t.Log(plan)
+	for _, want := range []string{
+		"SCAN j", // the journal, in id order: no sort
+		"SEARCH o USING INTEGER PRIMARY KEY (rowid=?)",
+		"SCAN b",
+		"SEARCH j USING INTEGER PRIMARY KEY (rowid=?)",
+		"SEARCH audit_events USING INTEGER PRIMARY KEY (rowid=?)",
+	} {
+		if !strings.Contains(plan, want) {
+			t.Errorf("plan %q lacks %q", plan, want)
+		}
+	}
+	for _, bad := range []string{"SCAN audit_events", "TEMP B-TREE"} {
+		if strings.Contains(plan, bad) {
+			t.Errorf("plan %q has %q", plan, bad)
+		}
+	}
+}
+
 // TestAuditJournalStaleHead: two stores appending under one writer name,
 // as two processes misconfigured with one name would. A store's
 // remembered head goes stale whether the other's events are still
@@ -242,6 +282,12 @@ func TestAuditJournalHoldsOutcomes(t *testing.T) {
 	}
 	if g := got[2]; g.Status == nil || *g.Status != 404 || g.RPCErrorCode != nil || g.IsError != nil || g.OutcomeAt == nil {
 		t.Errorf("the outcome of a settled event stored as %+v", g)
+	}
+	// The batch is left empty: the outcome of the event that does not
+	// exist must not wait there for the event that will take its id.
+	var left int
+	if err := s.auditConn.conn.QueryRowContext(ctx, "SELECT count(*) FROM temp.audit_outcome_batch").Scan(&left); err != nil || left != 0 {
+		t.Errorf("outcome batch after its transaction: %d outcomes left (%v)", left, err)
 	}
 	if same := queryStrings(t, s.sqlDB, "SELECT typeof(outcome_at) || ' ' || (outcome_at = at) FROM audit_events WHERE id IN (?, ?)",
 		evs[0].ID, evs[1].ID); len(same) != 2 || same[0] != "text 1" || same[1] != "text 1" {

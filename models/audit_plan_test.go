@@ -1,6 +1,8 @@
 package models
 
 import (
+	"context"
+	"database/sql"
 	"strings"
 	"testing"
 	"time"
@@ -9,7 +11,15 @@ import (
 // explain returns SQLite's plan for q, one line per step.
 func explain(t *testing.T, s *Store, q string, args ...any) string {
 	t.Helper()
-	rows, err := s.sqlDB.Query("EXPLAIN QUERY PLAN "+q, args...)
+	return explainOn(t, s.sqlDB, q, args...)
+}
+
+// explainOn is explain on db, a *sql.DB or a *sql.Conn.
+func explainOn(t *testing.T, db interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, q string, args ...any) string {
+	t.Helper()
+	rows, err := db.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+q, args...)
 	if err != nil {
 		t.Fatalf("%s: %v", q, err)
 	}

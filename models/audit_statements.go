@@ -10,7 +10,7 @@ import (
 )
 
 // auditStatements are the audit log's hot statements: one event's INSERT
-// and one outcome's UPDATE, run thousands of times a second by the
+// and one outcome's write, run thousands of times a second by the
 // gateway's writer. They are prepared once, so a batch binds and steps
 // them once per row with no SQL to build, parse or plan: on SQLite on the
 // audit connection (auditConn), with the transaction's own; on
@@ -24,9 +24,12 @@ type auditStatements struct {
 	// the append assigned; into audit_events on PostgreSQL, which
 	// assigns it (RETURNING id).
 	insert *sql.Stmt
-	// outcome writes one outcome into audit_events; journalOutcome, on
-	// SQLite, into the journal, where its event mostly still is.
-	outcome, journalOutcome *sql.Stmt
+	// outcome writes one outcome: into audit_events on PostgreSQL; on
+	// SQLite into the outcome batch, which the settle that ends its
+	// transaction writes (see audit_journal.go).
+	outcome *sql.Stmt
+	// settle, on SQLite, are the settle's statements: see auditSettleSQL.
+	settle []*sql.Stmt
 	// head reads a chain's head: see auditHeadSQL. tail reads, on SQLite,
 	// its newest seq and the next id: see auditTailSQL.
 	head, tail *sql.Stmt
@@ -82,17 +85,20 @@ func prepareAuditStatements(ctx context.Context, db preparer, postgres bool) (st
 	if postgres {
 		st.insert = prepare("the insert", "INSERT INTO audit_events ("+auditInsertColumns+") VALUES ("+
 			bindVars(true, 1, auditInsertColumnCount)+") RETURNING id")
+		st.outcome = prepare("the outcome update", auditOutcomeUpdateSQL)
 	} else {
 		// SQLite journals events; see audit_journal.go.
 		st.insert = prepare("the insert", "INSERT INTO audit_journal (id, "+auditInsertColumns+") VALUES ("+
 			bindVars(false, 1, auditInsertColumnCount+1)+")")
-		st.journalOutcome = prepare("the outcome update", auditOutcomeUpdateSQL("audit_journal", false))
+		st.outcome = prepare("the outcome insert", auditOutcomeBatchInsertSQL)
+		for _, q := range auditSettleSQL {
+			st.settle = append(st.settle, prepare("the settle", q))
+		}
 		st.tail = prepare("the tail's read", auditTailSQL)
 		st.begin = prepare("BEGIN", "BEGIN IMMEDIATE")
 		st.commit = prepare("COMMIT", "COMMIT")
 		st.rollback = prepare("ROLLBACK", "ROLLBACK")
 	}
-	st.outcome = prepare("the outcome update", auditOutcomeUpdateSQL("audit_events", postgres))
 	st.head = prepare("the head's read", auditHeadSQL(postgres))
 	if err != nil {
 		st.close()
@@ -108,14 +114,21 @@ func (st *auditStatements) close() {
 	}
 }
 
-// auditOutcomeUpdateSQL writes an event's outcome into table, unless it
-// has one: its arguments are the outcome columns' values, then the id.
-func auditOutcomeUpdateSQL(table string, postgres bool) string {
-	return "UPDATE " + table + " SET status = " + bindVar(postgres, 1) +
-		", rpc_error_code = " + bindVar(postgres, 2) + ", is_error = " + bindVar(postgres, 3) +
-		", duration_micros = " + bindVar(postgres, 4) + ", response_bytes = " + bindVar(postgres, 5) +
-		", outcome_at = " + bindVar(postgres, 6) + " WHERE id = " + bindVar(postgres, 7) + " AND outcome_at IS NULL"
-}
+// auditOutcomeColumns are the columns of an event's outcome, in the order
+// the outcome statements bind them, before the event's id.
+var auditOutcomeColumns = []string{"status", "rpc_error_code", "is_error", "duration_micros", "response_bytes", "outcome_at"}
+
+// auditOutcomeUpdateSQL writes, on PostgreSQL, an event's outcome into
+// audit_events, unless it has one: its arguments are the outcome
+// columns' values, then the id.
+var auditOutcomeUpdateSQL = func() string {
+	set := make([]string, len(auditOutcomeColumns))
+	for i, c := range auditOutcomeColumns {
+		set[i] = c + " = " + bindVar(true, i+1)
+	}
+	return "UPDATE audit_events SET " + strings.Join(set, ", ") +
+		" WHERE id = " + bindVar(true, len(set)+1) + " AND outcome_at IS NULL"
+}()
 
 // auditHeadSQL reads the seq and hash where a writer's chain continues,
 // its one argument bound three times: the newest of its journaled events

@@ -229,35 +229,16 @@ func (s *Store) recordAuditOutcomes(ctx context.Context, outcomes []AuditOutcome
 	outcomes = slices.Clone(outcomes)
 	slices.SortStableFunc(outcomes, func(a, b AuditOutcome) int { return cmp.Compare(a.ID, b.ID) })
 	return s.inAuditTx(ctx, func(ctx context.Context, tx *auditTx) error {
-		st := tx.st
-		var journal *sql.Stmt
-		if !st.postgres {
-			journal = tx.stmt(ctx, st.journalOutcome)
-		}
-		update := tx.stmt(ctx, st.outcome)
+		write := tx.stmt(ctx, tx.st.outcome)
 		for _, o := range outcomes {
-			args := []any{o.Status, o.RPCErrorCode, o.IsError, o.Duration.Microseconds(), o.ResponseBytes, o.at(), o.ID}
-			if journal != nil {
-				// Mostly the event is still journaled (audit_journal.go);
-				// if not, a reader settled it meanwhile.
-				res, err := journal.ExecContext(ctx, args...)
-				if err != nil {
-					return fmt.Errorf("event %d: %w", o.ID, err)
-				}
-				n, err := res.RowsAffected()
-				if err != nil {
-					return fmt.Errorf("event %d: %w", o.ID, err)
-				}
-				if n > 0 {
-					continue
-				}
-			}
-			if _, err := update.ExecContext(ctx, args...); err != nil {
+			if _, err := write.ExecContext(ctx, o.Status, o.RPCErrorCode, o.IsError, o.Duration.Microseconds(),
+				o.ResponseBytes, o.at(), o.ID); err != nil {
 				return fmt.Errorf("event %d: %w", o.ID, err)
 			}
 		}
-		// The journal settles here, events and the outcomes just written
-		// with them (no-op on PostgreSQL).
+		// On SQLite the outcomes went into the audit connection's batch,
+		// and the settle writes them, with the journaled events (see
+		// audit_journal.go).
 		return settleAuditJournalTx(ctx, tx)
 	})
 }

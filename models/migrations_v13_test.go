@@ -63,11 +63,11 @@ func TestAuditJournalSameColumns(t *testing.T) {
 	sqliteOnly(t, "reads SQLite's catalog; TestSchemaSameOnBothEngines holds PostgreSQL to it")
 	s := newTestStore(t)
 	const columns = `SELECT group_concat(name, ', ') FROM (SELECT name FROM pragma_table_info(?) ORDER BY cid)`
-	if got := queryStrings(t, s.sqlDB, columns, "audit_journal"); len(got) != 1 || got[0] != auditJournalColumns {
-		t.Errorf("audit_journal's columns: %q, want %q", got, auditJournalColumns)
+	if got := queryStrings(t, s.sqlDB, columns, "audit_journal"); len(got) != 1 || got[0] != auditSelectColumns {
+		t.Errorf("audit_journal's columns: %q, want %q", got, auditSelectColumns)
 	}
-	if got := queryStrings(t, s.sqlDB, columns, "audit_events"); len(got) != 1 || got[0] != auditJournalColumns {
-		t.Errorf("audit_events' columns: %q, want the journal's, %q", got, auditJournalColumns)
+	if got := queryStrings(t, s.sqlDB, columns, "audit_events"); len(got) != 1 || got[0] != auditSelectColumns {
+		t.Errorf("audit_events' columns: %q, want the journal's, %q", got, auditSelectColumns)
 	}
 	if got := queryStrings(t, s.sqlDB, "SELECT name FROM pragma_index_list('audit_journal') WHERE origin = 'pk'"); len(got) != 0 {
 		t.Errorf("the journal's id has an index of its own, %v: it is not the rowid", got)
