@@ -7,12 +7,27 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/drawbridge/drawbridge/proxy"
 )
 
 // contentSecurityPolicy allows only our own scripts, styles and images: no
 // inline script or style, no framing, forms post only to ourselves.
 const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+// requestID names every console request with an id of its own, shaped
+// and ordered as the gateway's (proxy.NewRequestID), in the response's
+// X-Request-Id. One the client sent is dropped, not taken: the id goes
+// into the audit log and the access log, where a client must not be able
+// to choose it, or to give two requests the same one.
+func requestID(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Request().Header.Del(echo.HeaderXRequestID)
+		c.Response().Header().Set(echo.HeaderXRequestID, proxy.NewRequestID())
+		return next(c)
+	}
+}
 
 // securityHeaders sets the headers every console response carries.
 func securityHeaders(https bool) echo.MiddlewareFunc {

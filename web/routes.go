@@ -10,7 +10,6 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/drawbridge/drawbridge/handlers"
-	"github.com/drawbridge/drawbridge/proxy"
 )
 
 // Body limits: console forms are small; nothing else takes a body yet.
@@ -20,8 +19,7 @@ const formBodyLimit = "64K"
 // that applies to it. Reading this one function shows the whole app.
 func routes(e *echo.Echo, d Deps, m *metrics, base handlers.Base, sessions *Sessions, https bool) {
 	e.Use(
-		// Ids shaped and ordered as the gateway's (proxy.NewRequestID).
-		middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: proxy.NewRequestID}),
+		requestID,
 		accessLog(d.Logger),
 		m.middleware,
 		middleware.Recover(),
