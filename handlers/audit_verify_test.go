@@ -25,7 +25,8 @@ type fakeSessions struct {
 var _ Sessions = (*fakeSessions)(nil)
 
 func (s *fakeSessions) SignIn(echo.Context, *models.User) error { return nil }
-func (s *fakeSessions) SignOut(echo.Context)                    {}
+func (s *fakeSessions) SignOut(echo.Context) error              { return nil }
+func (s *fakeSessions) SessionHash(echo.Context) string         { return "" }
 func (s *fakeSessions) CSRFToken(echo.Context) string           { return "token" }
 func (s *fakeSessions) Stash(echo.Context, string, string)      {}
 func (s *fakeSessions) Take(echo.Context, string) string        { return "" }

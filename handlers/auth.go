@@ -173,7 +173,10 @@ func (h *Auth) complete(c echo.Context, u *models.User, next string) error {
 
 // Logout ends the session. It is a POST (CSRF-checked), never a link.
 func (h *Auth) Logout(c echo.Context) error {
-	h.Sessions.SignOut(c)
+	if err := h.Sessions.SignOut(c); err != nil {
+		h.Logger.Error("sign out", "error", err)
+		return echo.NewHTTPError(http.StatusServiceUnavailable, "Drawbridge could not sign you out just now. Try again in a moment.")
+	}
 	h.Sessions.AddFlash(c, views.Flash{Kind: views.FlashInfo, Message: "You are signed out."})
 	return c.Redirect(http.StatusSeeOther, "/login")
 }

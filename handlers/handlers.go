@@ -19,8 +19,11 @@ import (
 type Sessions interface {
 	// SignIn starts a fresh session for u, discarding the old one.
 	SignIn(c echo.Context, u *models.User) error
-	// SignOut ends the session.
-	SignOut(c echo.Context)
+	// SignOut ends the session; on error the session is unchanged.
+	SignOut(c echo.Context) error
+	// SessionHash is the hash of the session's id, "" when signed out:
+	// what a route host's session handed over from it remembers.
+	SessionHash(c echo.Context) string
 	// CSRFToken is the token every state-changing form must carry.
 	CSRFToken(c echo.Context) string
 	// AddFlash queues a message for the next page shown.

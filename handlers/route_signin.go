@@ -12,8 +12,9 @@ import (
 // RouteSignIn hands the console's sign-in to a route host: an mcp_client
 // or http route sends browsers here, and gets them back signed in.
 type RouteSignIn struct {
-	Store   proxy.SignInStore
-	Gateway Gateway
+	Store    proxy.SignInStore
+	Gateway  Gateway
+	Sessions Sessions
 }
 
 // Start answers /login/route?route=ID&return=/path for a signed-in user
@@ -31,7 +32,8 @@ func (h *RouteSignIn) Start(c echo.Context) error {
 	if !proxy.MayUse(route, identityOf(u), realIP(c)) {
 		return echo.NewHTTPError(http.StatusForbidden, "Your access policies do not include "+route.Name+".")
 	}
-	to, err := proxy.StartRouteSignIn(c.Request().Context(), h.Store, route, u.ID, c.QueryParam("return"), c.QueryParam("state"))
+	to, err := proxy.StartRouteSignIn(c.Request().Context(), h.Store, route, u.ID, h.Sessions.SessionHash(c),
+		c.QueryParam("return"), c.QueryParam("state"))
 	if errors.Is(err, proxy.ErrSignInState) {
 		return echo.NewHTTPError(http.StatusBadRequest, "This sign-in link did not come from "+route.Name+"'s own page. Open "+route.From+" again.")
 	}

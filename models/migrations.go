@@ -23,6 +23,7 @@ var migrations = []migration{
 	{version: 11, name: "sign-in failures, counted alike by every process sharing the database", up: migrate11},
 	{version: 12, name: "the audit journal, SQLite's fast path for events", up: migrate12},
 	{version: 13, name: "the audit journal assigns its own ids and holds outcomes", up: migrate13},
+	{version: 14, name: "console sessions signed out of, which end their route hosts' sessions too", up: migrate14},
 }
 
 // The types below are the schema as migration 1 created it. They are frozen:

@@ -172,7 +172,7 @@ func TestUpgradeFromV5ThroughMigration6(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := s.CreateRouteSignIn(ctx, &RouteSignIn{CodeHash: HashToken("code"), UserID: bob.ID, RouteID: route.ID,
-		ReturnPath: "/", ExpiresAt: time.Now().Add(time.Minute)}); err != nil {
+		SessionHash: HashToken("session"), ReturnPath: "/", ExpiresAt: time.Now().Add(time.Minute)}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.DeleteUpstreamApp(ctx, github.ID); err != nil {

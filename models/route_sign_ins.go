@@ -15,13 +15,16 @@ import (
 // browser there with the code, and the route host takes it
 // (TakeRouteSignIn) to start its own session.
 type RouteSignIn struct {
-	ID         uint
-	CodeHash   string // HashToken(code); unique
-	UserID     uint
-	RouteID    uint
-	ReturnPath string // path (and query) on the route host, starting with "/"
-	ExpiresAt  time.Time
-	CreatedAt  time.Time
+	ID       uint
+	CodeHash string // HashToken(code); unique
+	UserID   uint
+	RouteID  uint
+	// SessionHash is HashToken of the console session's id: the route
+	// host's session ends when it does (see EndSession).
+	SessionHash string
+	ReturnPath  string // path (and query) on the route host, starting with "/"
+	ExpiresAt   time.Time
+	CreatedAt   time.Time
 }
 
 // TableName names the table.
@@ -32,6 +35,7 @@ func (RouteSignIn) TableName() string { return "route_sign_ins" }
 func (si *RouteSignIn) validate() error {
 	var v ValidationError
 	validateHash(&v, "code_hash", si.CodeHash)
+	validateHash(&v, "session_hash", si.SessionHash)
 	if si.UserID == 0 {
 		v.Add("user_id", "is required")
 	}

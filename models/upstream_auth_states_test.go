@@ -26,7 +26,7 @@ func testAuthState(raw string, userID, appID uint, routeID *uint) *UpstreamAuthS
 // testRouteSignIn returns a valid sign-in of the user to the route,
 // expiring in a minute, not yet stored; its raw code is raw.
 func testRouteSignIn(raw string, userID, routeID uint) *RouteSignIn {
-	return &RouteSignIn{CodeHash: HashToken(raw), UserID: userID, RouteID: routeID,
+	return &RouteSignIn{CodeHash: HashToken(raw), UserID: userID, RouteID: routeID, SessionHash: HashToken("session"),
 		ReturnPath: "/tools?page=2", ExpiresAt: time.Now().Add(time.Minute)}
 }
 
@@ -265,13 +265,14 @@ func TestRouteSignIn(t *testing.T) {
 		want []string
 	}{
 		{"raw code instead of its hash", func(si *RouteSignIn) { si.CodeHash = "code" }, []string{"code_hash"}},
+		{"no console session", func(si *RouteSignIn) { si.SessionHash = "" }, []string{"session_hash"}},
 		{"absolute URL", func(si *RouteSignIn) { si.ReturnPath = "https://evil.example/" }, []string{"return_path"}},
 		{"another host", func(si *RouteSignIn) { si.ReturnPath = "//evil.example/" }, []string{"return_path"}},
 		{"another host, backslashed", func(si *RouteSignIn) { si.ReturnPath = `/\evil.example/` }, []string{"return_path"}},
 		{"control character", func(si *RouteSignIn) { si.ReturnPath = "/a\nb" }, []string{"return_path"}},
 		{"too long", func(si *RouteSignIn) { si.ReturnPath = "/" + strings.Repeat("a", 2048) }, []string{"return_path"}},
 		{"everything missing", func(si *RouteSignIn) { *si = RouteSignIn{} },
-			[]string{"code_hash", "user_id", "route_id", "return_path", "expires_at"}},
+			[]string{"code_hash", "session_hash", "user_id", "route_id", "return_path", "expires_at"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -17,6 +17,7 @@ type Store interface {
 	AllPolicies(ctx context.Context) ([]models.Policy, error)
 	ListUsers(ctx context.Context, f models.UserFilter) ([]models.User, int64, error)
 	RevokedAccessTokens(ctx context.Context, now time.Time) ([]string, error)
+	EndedSessions(ctx context.Context, now time.Time) ([]string, error)
 	GetSettings(ctx context.Context) (models.Settings, error)
 	// For the gateway's own paths: route host sign-in and the routes list.
 	TakeRouteSignIn(ctx context.Context, codeHash string, now time.Time) (*models.RouteSignIn, error)
@@ -57,9 +58,17 @@ func (e *Engine) Build(ctx context.Context) (*Snapshot, error) {
 	}
 	s := &Snapshot{Version: version}
 	s.index(routes)
-	if s.revoked, err = revokedSet(ctx, e.store); err != nil {
-		return nil, err
+	now := time.Now()
+	jtis, err := e.store.RevokedAccessTokens(ctx, now)
+	if err != nil {
+		return nil, fmt.Errorf("proxy: read revocations: %w", err)
 	}
+	s.revoked = stringSet(jtis)
+	ended, err := e.store.EndedSessions(ctx, now)
+	if err != nil {
+		return nil, fmt.Errorf("proxy: read ended sessions: %w", err)
+	}
+	s.ended = stringSet(ended)
 	if s.users, err = userMap(ctx, e.store); err != nil {
 		return nil, err
 	}
@@ -117,16 +126,13 @@ func (e *Engine) compileRoute(m *models.Route, compiled map[uint]*policy.Policy)
 	return r, nil
 }
 
-func revokedSet(ctx context.Context, store Store) (map[string]struct{}, error) {
-	jtis, err := store.RevokedAccessTokens(ctx, time.Now())
-	if err != nil {
-		return nil, fmt.Errorf("proxy: read revocations: %w", err)
+// stringSet is a set of keys.
+func stringSet(keys []string) map[string]struct{} {
+	set := make(map[string]struct{}, len(keys))
+	for _, k := range keys {
+		set[k] = struct{}{}
 	}
-	set := make(map[string]struct{}, len(jtis))
-	for _, j := range jtis {
-		set[j] = struct{}{}
-	}
-	return set, nil
+	return set
 }
 
 func userMap(ctx context.Context, store Store) (map[uint]*User, error) {

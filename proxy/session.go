@@ -57,11 +57,15 @@ type routeSession struct {
 	Epoch   int    `json:"e"` // the user's SessionEpoch at sign-in
 	Created int64  `json:"c"`
 	Host    string `json:"h"` // the route host it was issued on, and only works on
+	// Console is the hash of the console session's id it was handed
+	// over from: it ends when that one is signed out of.
+	Console string `json:"s"`
 }
 
 // browserIdentity returns who the route host's cookie says is signed in,
 // or nil. A user disabled or signed out everywhere since (a new session
-// epoch) is nobody.
+// epoch), or signed out of the console session the cookie was handed over
+// from, is nobody.
 func (e *Engine) browserIdentity(r *http.Request, snap *Snapshot) *Identity {
 	if e.sessions == nil {
 		return nil
@@ -76,7 +80,8 @@ func (e *Engine) browserIdentity(r *http.Request, snap *Snapshot) *Identity {
 		}
 	}
 	var s routeSession
-	if c == nil || e.sessions.codec.Decode(routeCookie, c.Value, &s) != nil || s.Host != canonicalHost(r) {
+	if c == nil || e.sessions.codec.Decode(routeCookie, c.Value, &s) != nil || s.Host != canonicalHost(r) ||
+		s.Console == "" || snap.SessionEnded(s.Console) {
 		return nil
 	}
 	u := snap.User(s.UserID)
@@ -142,7 +147,13 @@ func (e *Engine) finishSignIn(w http.ResponseWriter, r *http.Request, snap *Snap
 		gatewayPage(w, http.StatusBadRequest, "This sign-in link is not for this address.")
 		return
 	}
-	value, err := e.sessions.codec.Encode(routeCookie, routeSession{UserID: u.ID, Epoch: u.SessionEpoch, Created: time.Now().Unix(), Host: host})
+	if si.SessionHash == "" || snap.SessionEnded(si.SessionHash) {
+		gatewayPage(w, http.StatusBadRequest, "You signed out of Drawbridge since. Load the page you wanted again.")
+		return
+	}
+	value, err := e.sessions.codec.Encode(routeCookie, routeSession{
+		UserID: u.ID, Epoch: u.SessionEpoch, Created: time.Now().Unix(), Host: host, Console: si.SessionHash,
+	})
 	if err != nil {
 		e.log.Error("proxy: seal route session", "error", err)
 		gatewayPage(w, http.StatusInternalServerError, "Drawbridge could not finish signing you in.")
@@ -177,10 +188,10 @@ type SignInStore interface {
 }
 
 // StartRouteSignIn is the console's half of a route host sign-in: for a
-// user signed in at the console, it records a one-use code and returns
-// the route host address that redeems it. returnPath must be a path on
-// the route's host.
-func StartRouteSignIn(ctx context.Context, store SignInStore, route *Route, userID uint, returnPath, state string) (string, error) {
+// user signed in at the console, in the session whose id hashes to
+// sessionHash, it records a one-use code and returns the route host
+// address that redeems it. returnPath must be a path on the route's host.
+func StartRouteSignIn(ctx context.Context, store SignInStore, route *Route, userID uint, sessionHash, returnPath, state string) (string, error) {
 	if state == "" || len(state) > 64 {
 		return "", ErrSignInState
 	}
@@ -189,7 +200,7 @@ func StartRouteSignIn(ctx context.Context, store SignInStore, route *Route, user
 	}
 	code := rand.Text()
 	err := store.CreateRouteSignIn(ctx, &models.RouteSignIn{
-		CodeHash: models.HashToken(code), UserID: userID, RouteID: route.ID,
+		CodeHash: models.HashToken(code), UserID: userID, RouteID: route.ID, SessionHash: sessionHash,
 		ReturnPath: returnPath, ExpiresAt: time.Now().Add(SignInCodeTTL),
 	})
 	if err != nil {

@@ -28,6 +28,10 @@ type Snapshot struct {
 	// revoked holds the jti of every revoked access token that has not
 	// expired yet.
 	revoked map[string]struct{}
+	// ended holds the hash of every console session signed out of that
+	// has not expired yet: the route host sessions handed over from it
+	// have ended too.
+	ended map[string]struct{}
 	// users are every user, by ID, for what a token does not carry:
 	// whether the user is still enabled, and their groups.
 	users map[uint]*User
@@ -91,6 +95,13 @@ func (s *Snapshot) Match(host, path string) *Route {
 // Revoked reports whether the access token with this jti was revoked.
 func (s *Snapshot) Revoked(jti string) bool {
 	_, ok := s.revoked[jti]
+	return ok
+}
+
+// SessionEnded reports whether the console session whose id hashes to
+// sessionHash was signed out of (see models.EndSession).
+func (s *Snapshot) SessionEnded(sessionHash string) bool {
+	_, ok := s.ended[sessionHash]
 	return ok
 }
 

@@ -99,7 +99,7 @@ func routes(e *echo.Echo, d Deps, m *metrics, base handlers.Base, sessions *Sess
 	signedIn.GET("/oauth/upstream/callback", connect.Callback)
 	signedIn.POST("/connections/disconnect", connect.Disconnect)
 	signedIn.POST("/connections/refresh", connect.Refresh)
-	routeSignIn := &handlers.RouteSignIn{Store: d.Store, Gateway: d.engine}
+	routeSignIn := &handlers.RouteSignIn{Store: d.Store, Gateway: d.engine, Sessions: sessions}
 	signedIn.GET("/login/route", routeSignIn.Start)
 
 	// Service accounts a user issues for themselves, when the settings

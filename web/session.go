@@ -22,7 +22,11 @@ const sessionCookie = "drawbridge_session"
 // sessionState is everything the console keeps about a browser, sealed in
 // one signed and encrypted cookie.
 type sessionState struct {
-	UserID  uint              `json:"u,omitempty"`
+	UserID uint `json:"u,omitempty"`
+	// ID names the session, at random, from sign-in on: signing out
+	// records it as ended (models.EndSession), so that a copy of the
+	// cookie, and the route hosts' sessions handed over from it, end too.
+	ID      string            `json:"i,omitempty"`
 	Epoch   int               `json:"e,omitempty"` // the user's SessionEpoch at sign-in
 	Created int64             `json:"c"`           // unix seconds at sign-in, for the absolute lifetime
 	Seen    int64             `json:"s"`           // unix seconds of the last request, for the idle lifetime
@@ -34,6 +38,8 @@ type sessionState struct {
 // sessionUsers is what sessions need of the store.
 type sessionUsers interface {
 	GetUser(ctx context.Context, id uint) (*models.User, error)
+	EndSession(ctx context.Context, sessionHash string, now, expires time.Time) error
+	SessionEnded(ctx context.Context, sessionHash string, now time.Time) (bool, error)
 }
 
 // Sessions implements handlers.Sessions on a gorilla/sessions cookie store.
@@ -72,8 +78,8 @@ type sessionCtx struct {
 
 // Middleware reads the session cookie, resolves the signed-in user, and
 // writes the cookie back (only when it changed) just before the response.
-// A cookie that fails to decode, a disabled user or an outdated epoch all
-// mean the same thing: signed out.
+// A cookie that fails to decode, a session signed out of, a disabled user
+// or an outdated epoch all mean the same thing: signed out.
 func (m *Sessions) Middleware(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		sc := &sessionCtx{}
@@ -108,7 +114,18 @@ func (m *Sessions) resolveUser(c echo.Context, sc *sessionCtx) error {
 		m.reset(sc, "Your session has expired. Please sign in again.")
 		return nil
 	}
-	u, err := m.users.GetUser(c.Request().Context(), st.UserID)
+	ctx := c.Request().Context()
+	if st.ID == "" { // a cookie from before sessions had ids
+		m.reset(sc, "")
+		return nil
+	}
+	if ended, err := m.users.SessionEnded(ctx, models.HashToken(st.ID), now); err != nil || ended {
+		if ended {
+			m.reset(sc, "")
+		}
+		return err
+	}
+	u, err := m.users.GetUser(ctx, st.UserID)
 	if errors.Is(err, models.ErrNotFound) || (err == nil && (u.Disabled || u.SessionEpoch != st.Epoch)) {
 		m.reset(sc, "")
 		return nil
@@ -171,17 +188,42 @@ func (m *Sessions) ctx(c echo.Context) *sessionCtx {
 func (m *Sessions) SignIn(c echo.Context, u *models.User) error {
 	sc := m.ctx(c)
 	now := m.now().Unix()
-	sc.state = sessionState{UserID: u.ID, Epoch: u.SessionEpoch, Created: now, Seen: now, CSRF: rand.Text(), Flashes: sc.state.Flashes}
+	sc.state = sessionState{
+		UserID: u.ID, ID: rand.Text(), Epoch: u.SessionEpoch, Created: now, Seen: now, CSRF: rand.Text(), Flashes: sc.state.Flashes,
+	}
 	sc.dirty = true
 	handlers.SetUser(c, u)
 	return nil
 }
 
-// SignOut forgets the user; the browser keeps an anonymous session so the
-// sign-in page that follows has a CSRF token and the goodbye message.
-func (m *Sessions) SignOut(c echo.Context) {
-	m.reset(m.ctx(c), "")
+// SignOut ends the session: it records it as ended, for as long as it or
+// a route host's session handed over from it could last, and forgets the
+// user. The browser keeps an anonymous session so the sign-in page that
+// follows has a CSRF token and the goodbye message. When the record
+// fails, nothing changes: the user is still signed in, and may try again.
+func (m *Sessions) SignOut(c echo.Context) error {
+	sc := m.ctx(c)
+	if st := sc.state; st.UserID != 0 && st.ID != "" {
+		// A hand-over happens within the session's absolute lifetime,
+		// and the route host's session lasts as long again from then
+		// (proxy.NewRouteSessions).
+		expires := time.Unix(st.Created, 0).Add(2 * m.absolute)
+		if err := m.users.EndSession(c.Request().Context(), models.HashToken(st.ID), m.now(), expires); err != nil {
+			return err
+		}
+	}
+	m.reset(sc, "")
 	handlers.SetUser(c, nil)
+	return nil
+}
+
+// SessionHash returns the hash of the session's id (see models.HashToken),
+// or "" when no one is signed in.
+func (m *Sessions) SessionHash(c echo.Context) string {
+	if st := m.ctx(c).state; st.UserID != 0 && st.ID != "" {
+		return models.HashToken(st.ID)
+	}
+	return ""
 }
 
 // CSRFToken returns the session's CSRF token.

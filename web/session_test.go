@@ -14,8 +14,25 @@ import (
 	"github.com/drawbridge/drawbridge/models"
 )
 
-// fakeUsers is the one user a session can resolve to.
-type fakeUsers struct{ user models.User }
+// fakeUsers is the one user a session can resolve to, and the sessions
+// ended.
+type fakeUsers struct {
+	user  models.User
+	ended map[string]time.Time // session hash: expires
+}
+
+func (f *fakeUsers) EndSession(_ context.Context, hash string, _, expires time.Time) error {
+	if f.ended == nil {
+		f.ended = map[string]time.Time{}
+	}
+	f.ended[hash] = expires
+	return nil
+}
+
+func (f *fakeUsers) SessionEnded(_ context.Context, hash string, now time.Time) (bool, error) {
+	expires, ok := f.ended[hash]
+	return ok && expires.After(now), nil
+}
 
 func (f *fakeUsers) GetUser(_ context.Context, id uint) (*models.User, error) {
 	if id != f.user.ID {
@@ -37,7 +54,7 @@ func TestSessionLifetimes(t *testing.T) {
 
 	// request runs one request carrying cookie and reports who it saw and
 	// the cookie to carry on.
-	request := func(cookie *http.Cookie, signIn bool) (*models.User, *http.Cookie) {
+	request := func(cookie *http.Cookie, signIn bool, signOut ...bool) (*models.User, *http.Cookie) {
 		req := httptest.NewRequest(http.MethodGet, "/", nil)
 		if cookie != nil {
 			req.AddCookie(cookie)
@@ -49,6 +66,11 @@ func TestSessionLifetimes(t *testing.T) {
 			if signIn {
 				u, _ := users.GetUser(context.Background(), 7)
 				m.SignIn(c, u)
+			}
+			if len(signOut) > 0 {
+				if err := m.SignOut(c); err != nil {
+					return err
+				}
 			}
 			return c.NoContent(http.StatusOK)
 		})
@@ -86,4 +108,16 @@ func TestSessionLifetimes(t *testing.T) {
 	_, cookie = request(nil, true)
 	users.user.SessionEpoch++ // a password change or disable
 	step(time.Minute, false, "after the user's epoch moved")
+
+	// A copy of the cookie kept from before a sign-out is signed out too.
+	_, kept := request(nil, true)
+	if u, _ := request(kept, false, true); u == nil {
+		t.Fatal("not signed in when signing out")
+	}
+	if u, _ := request(kept, false); u != nil {
+		t.Error("a copy of the cookie still signs in after its session was signed out of")
+	}
+	if len(users.ended) != 1 {
+		t.Errorf("sessions ended: %v, want the one signed out of", users.ended)
+	}
 }
