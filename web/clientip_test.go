@@ -3,8 +3,6 @@ package web
 import (
 	"context"
 	"net/http"
-	"net/url"
-	"strings"
 	"testing"
 
 	"github.com/drawbridge/drawbridge/models"
@@ -27,10 +25,7 @@ func TestTrustedProxies(t *testing.T) {
 			app := newTestApp(t, func(c *Config) { c.Server.TrustedProxies = tt.trusted })
 			app.user(t, "alice@example.com", false)
 			b := app.browser(t)
-			form := url.Values{"email": {"alice@example.com"}, "password": {testPassword}, csrfField: {b.csrf()}}
-			req, _ := http.NewRequest(http.MethodPost, app.URL+"/login", strings.NewReader(form.Encode()))
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			req.Header.Set("Origin", app.URL)
+			req := b.loginRequest("alice@example.com")
 			req.Header.Set("X-Forwarded-For", "198.51.100.1, 203.0.113.9")
 			if resp, body := b.do(req); resp.StatusCode != http.StatusSeeOther {
 				t.Fatalf("sign-in: %d %.200s", resp.StatusCode, body)

@@ -402,13 +402,7 @@ func TestClientRoute(t *testing.T) {
 	}
 
 	// A page load signs in through the console and comes back.
-	resp, _ = b.open(http.MethodGet, chat.From+"/inbox?x=1", http.Header{"Accept": {"text/html"}})
-	for range 4 {
-		if resp.StatusCode != http.StatusFound && resp.StatusCode != http.StatusSeeOther {
-			break
-		}
-		resp, _ = b.open(http.MethodGet, resolve(resp), http.Header{"Accept": {"text/html"}})
-	}
+	resp = b.loadThroughSignIn(chat.From + "/inbox?x=1")
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("chat app through sign-in: %d", resp.StatusCode)
 	}
@@ -475,6 +469,21 @@ func TestClientRoute(t *testing.T) {
 	if slices.Contains(w.echo.Authorizations(), bearer) {
 		t.Fatal("the app's Drawbridge token reached the MCP upstream")
 	}
+}
+
+// loadThroughSignIn loads a page of a browser route as a person would:
+// through the console's sign-in and back, redirects followed.
+func (b *browser) loadThroughSignIn(page string) *http.Response {
+	b.t.Helper()
+	html := http.Header{"Accept": {"text/html"}}
+	resp, _ := b.open(http.MethodGet, page, html)
+	for range 4 {
+		if resp.StatusCode != http.StatusFound && resp.StatusCode != http.StatusSeeOther {
+			break
+		}
+		resp, _ = b.open(http.MethodGet, resolve(resp), html)
+	}
+	return resp
 }
 
 // newHTTPServer serves h on loopback until the test ends.

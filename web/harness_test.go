@@ -192,6 +192,17 @@ func (b *browser) csrf() string {
 	return tok
 }
 
+// loginRequest is the sign-in form's POST, with testPassword, as this
+// browser would send it, for a test to add headers to and send (do).
+func (b *browser) loginRequest(email string) *http.Request {
+	b.t.Helper()
+	form := url.Values{"email": {email}, "password": {testPassword}, csrfField: {b.csrf()}}
+	req, _ := http.NewRequest(http.MethodPost, b.app.URL+"/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", b.app.URL)
+	return req
+}
+
 // login signs in with testPassword and returns the redirect target.
 func (b *browser) login(email string) string {
 	b.t.Helper()

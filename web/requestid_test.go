@@ -3,8 +3,6 @@ package web
 import (
 	"context"
 	"net/http"
-	"net/url"
-	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -19,10 +17,7 @@ func TestConsoleNamesItsOwnRequests(t *testing.T) {
 	app := newTestApp(t)
 	app.user(t, "alice@example.com", false)
 	b := app.browser(t)
-	form := url.Values{"email": {"alice@example.com"}, "password": {testPassword}, csrfField: {b.csrf()}}
-	req, _ := http.NewRequest(http.MethodPost, app.URL+"/login", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Origin", app.URL)
+	req := b.loginRequest("alice@example.com")
 	const chosen = "019ad8a0-0000-7000-8000-000000000001" // a UUIDv7 too
 	req.Header.Set("X-Request-Id", chosen)
 	resp, body := b.do(req)
