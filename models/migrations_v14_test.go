@@ -1,9 +1,47 @@
 package models
 
 import (
+	"context"
 	"slices"
 	"testing"
+	"time"
 )
+
+// TestUpgradeFromV13ThroughMigration14 opens, with this build, a database
+// as migration 13 left it, with a route sign-in in flight: the sign-in
+// comes out with no console session, which route hosts refuse, and
+// sessions can be ended.
+func TestUpgradeFromV13ThroughMigration14(t *testing.T) {
+	ctx := context.Background()
+	path, db := dbAtVersion(t, 13)
+	now := time.Now().UTC()
+	user := userV1{Email: "alice@example.com", CreatedAt: now, UpdatedAt: now}
+	route := routeV2{Name: "wiki", From: "https://wiki.example.com", To: "http://127.0.0.1:9", Kind: KindHTTP, CreatedAt: now, UpdatedAt: now}
+	for _, row := range []any{&user, &route} {
+		if err := db.Create(row).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	inFlight := routeSignInV6{CodeHash: HashToken("code"), UserID: user.ID, RouteID: route.ID, ReturnPath: "/", ExpiresAt: now.Add(time.Minute), CreatedAt: now}
+	if err := db.Create(&inFlight).Error; err != nil {
+		t.Fatal(err)
+	}
+	if sqlDB, err := db.DB(); err != nil || sqlDB.Close() != nil {
+		t.Fatal("close the version 13 database", err)
+	}
+
+	s := openTestStore(t, path)
+	si, err := s.TakeRouteSignIn(ctx, HashToken("code"), now)
+	if err != nil || si.UserID != user.ID || si.SessionHash != "" {
+		t.Errorf("the sign-in in flight across the upgrade: %+v, %v; want it, with no console session", si, err)
+	}
+	if err := s.EndSession(ctx, HashToken("session"), now, now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if ended, err := s.SessionEnded(ctx, HashToken("session"), now); err != nil || !ended {
+		t.Errorf("SessionEnded after the upgrade: %v, %v", ended, err)
+	}
+}
 
 // TestMigration14Schema checks ended_sessions and route_sign_ins'
 // session_hash as the database holds them, and that the live types read
