@@ -91,16 +91,21 @@ func (c *auditConn) open(ctx context.Context, db *sql.DB, postgres bool) error {
 		return err
 	}
 	if !postgres {
+		// The connection goes back to the pool only as it came: a failure
+		// below closes it.
+		drop := func() {
+			conn.Raw(func(any) error { return driver.ErrBadConn })
+			conn.Close()
+		}
 		for _, q := range auditOutcomeBatchSQL {
 			if _, err := conn.ExecContext(ctx, q); err != nil {
-				conn.Raw(func(any) error { return driver.ErrBadConn })
-				conn.Close()
+				drop()
 				return fmt.Errorf("create the audit outcome batch: %w", err)
 			}
 		}
 		st, err := prepareAuditStatements(ctx, conn, false)
 		if err != nil {
-			conn.Close()
+			drop()
 			return err
 		}
 		c.stmts = st
