@@ -51,7 +51,7 @@ const routesPerPage = 25
 var routeFieldLabels = map[string]string{
 	"name": "Name", "description": "Description", "from": "From", "to": "To", "kind": "Kind",
 	"policies": "Policies", "upstream_app": "Upstream app", "timeout_seconds": "Timeout",
-	"max_request_bytes": "Maximum request size", "pass_upstream_token": "Pass upstream token",
+	"max_request_bytes": "Maximum request size", "pass_upstream_token": "Pass the access token",
 }
 
 // ListRoutes shows one page of routes matching ?q=.

@@ -42,8 +42,11 @@ type Route struct {
 	TimeoutSeconds int `json:"timeout_seconds"`
 	// MaxRequestBytes caps a request body; 0 means DefaultMaxRequestBytes.
 	MaxRequestBytes int64 `json:"max_request_bytes"`
-	// PassUpstreamToken forwards the user's upstream access token to an
-	// mcp_client route (Pomerium's mcp.pass_upstream_access_token).
+	// PassUpstreamToken is Pomerium's mcp.pass_upstream_access_token, kept
+	// as imported; it changes nothing. The app behind an mcp_client route
+	// always receives the user's Drawbridge access token (see
+	// proxy.serveBrowserRoute), and upstream tokens never leave
+	// Drawbridge.
 	PassUpstreamToken bool      `json:"pass_upstream_token"`
 	Enabled           bool      `json:"enabled"`
 	CreatedAt         time.Time `json:"created_at"`

@@ -161,7 +161,7 @@ func (w *configTx) checkRoute(r *Route, policyIDs []uint) (routeRefs, error) {
 		}
 	}
 	if r.PassUpstreamToken && kindOK && r.Kind != KindMCPClient {
-		v.Add("pass_upstream_token", "only mcp_client routes can receive the upstream token")
+		v.Add("pass_upstream_token", "only mcp_client routes take this setting")
 	}
 	if r.TimeoutSeconds < 0 || r.TimeoutSeconds > MaxTimeoutSeconds {
 		v.Add("timeout_seconds", fmt.Sprintf("must be from 1 to %d seconds, or 0 for the default", MaxTimeoutSeconds))

@@ -264,7 +264,7 @@ func RouteFormPage(p RouteFormProps) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "><summary><span class=\"form-advanced-text\"><span class=\"form-advanced-title\">Advanced</span> <span class=\"form-advanced-hint\">Timeout, request size, upstream token, on and off</span></span>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "><summary><span class=\"form-advanced-text\"><span class=\"form-advanced-title\">Advanced</span> <span class=\"form-advanced-hint\">Timeout, request size, on and off</span></span>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -288,7 +288,7 @@ func RouteFormPage(p RouteFormProps) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = checkField("pass_upstream_token", "Send the upstream token", "Replace the caller's Authorization header with the person's token from the upstream app.", p.Form.PassUpstreamToken, p.Form.Errors["pass_upstream_token"]).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = checkField("pass_upstream_token", "Pass the access token (Pomerium's pass_upstream_access_token)", "Kept as imported; it changes nothing. The app behind an mcp_client route always receives the person's Drawbridge access token, and upstream tokens never leave Drawbridge.", p.Form.PassUpstreamToken, p.Form.Errors["pass_upstream_token"]).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
