@@ -32,8 +32,8 @@ func (EndedSession) TableName() string { return "ended_sessions" }
 // EndSession records that the console session whose id hashes to
 // sessionHash ended at now, until expires, when it and the sessions
 // handed over from it would have ended anyway; it also deletes the rows
-// of sessions expired by now. Ending a
-// session twice is no error. A malformed hash is a *ValidationError.
+// of sessions expired by now. Ending a session twice is no error. A
+// malformed hash is a *ValidationError.
 func (s *Store) EndSession(ctx context.Context, sessionHash string, now, expires time.Time) error {
 	var v ValidationError
 	validateHash(&v, "session_hash", sessionHash)

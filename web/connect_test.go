@@ -390,12 +390,7 @@ func TestClientRoute(t *testing.T) {
 	mallory := w.app.browser(t)
 	mallory.client.Transport = &http.Transport{DialContext: w.hostDialer()}
 	mallory.login("mallory@example.com")
-	resp, _ := mallory.open(http.MethodGet, chat.From+"/", http.Header{"Accept": {"text/html"}})
-	resp, _ = mallory.open(http.MethodGet, resolve(resp), nil) // the console's /login/route
-	handOver := resolve(resp)
-	if !strings.Contains(handOver, "/.drawbridge/auth/callback?") {
-		t.Fatalf("mallory's hand-over link: %d %q", resp.StatusCode, handOver)
-	}
+	handOver := mallory.handOverLink(chat.From + "/")
 	resp, body := b.open(http.MethodGet, handOver, nil)
 	if resp.StatusCode != http.StatusBadRequest || len(resp.Cookies()) > 0 {
 		t.Fatalf("mallory's hand-over link in alice's browser: %d, cookies %v; %s", resp.StatusCode, resp.Cookies(), body)
@@ -484,6 +479,20 @@ func (b *browser) loadThroughSignIn(page string) *http.Response {
 		resp, _ = b.open(http.MethodGet, resolve(resp), html)
 	}
 	return resp
+}
+
+// handOverLink loads a page of a browser route and follows it to the
+// console's /login/route, and returns the one-use hand-over link the
+// console answers with, unfollowed.
+func (b *browser) handOverLink(page string) string {
+	b.t.Helper()
+	resp, _ := b.open(http.MethodGet, page, http.Header{"Accept": {"text/html"}})
+	resp, _ = b.open(http.MethodGet, resolve(resp), nil) // the console's /login/route
+	link := resolve(resp)
+	if !strings.Contains(link, "/.drawbridge/auth/callback?") {
+		b.t.Fatalf("hand-over link from %s: %d %q", page, resp.StatusCode, link)
+	}
+	return link
 }
 
 // newHTTPServer serves h on loopback until the test ends.

@@ -91,12 +91,7 @@ func TestSignOutEndsEveryCopyOfTheSession(t *testing.T) {
 	late := app.browser(t)
 	late.client.Transport = &http.Transport{DialContext: dial}
 	late.login("alice@example.com")
-	resp, _ := late.open(http.MethodGet, route.From+"/page", http.Header{"Accept": {"text/html"}})
-	resp, _ = late.open(http.MethodGet, resolve(resp), nil) // the console's /login/route
-	handOver := resolve(resp)
-	if !strings.Contains(handOver, "/.drawbridge/auth/callback?") {
-		t.Fatalf("hand-over link: %d %q", resp.StatusCode, handOver)
-	}
+	handOver := late.handOverLink(route.From + "/page")
 	if resp, _ := late.post("/logout", url.Values{}); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("sign out: %d", resp.StatusCode)
 	}
