@@ -126,13 +126,13 @@ func loopbackMatch(registered, presented string) bool {
 // withoutPort returns raw, an http URI without user info, as written but
 // for "http://" and the port: "http://127.0.0.1:8080/cb?x" gives
 // "127.0.0.1/cb?x". Like url.Parse, it ends the authority at the first
-// "/" or "?".
+// "/", "?" or "#".
 func withoutPort(raw string) (string, bool) {
 	rest, ok := strings.CutPrefix(raw, "http://")
 	if !ok {
 		return "", false
 	}
-	end := strings.IndexAny(rest, "/?")
+	end := strings.IndexAny(rest, "/?#")
 	if end < 0 {
 		end = len(rest)
 	}

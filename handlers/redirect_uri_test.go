@@ -140,6 +140,9 @@ func TestRedirectURIMatches(t *testing.T) {
 		{"loopback path differs", []string{"http://127.0.0.1/cb"}, "http://127.0.0.1:5/other", false},
 		{"loopback trailing slash", []string{"http://127.0.0.1/cb"}, "http://127.0.0.1:5/cb/", false},
 		{"loopback query differs", []string{"http://127.0.0.1/cb?a=1"}, "http://127.0.0.1:5/cb?a=2", false},
+		// A fragment ends the authority, as url.Parse reads it: the
+		// registered URI's path is empty, and "#/cb" is no path.
+		{"loopback fragment read as a path", []string{"http://127.0.0.1:#/cb"}, "http://127.0.0.1:/cb", false},
 		{"loopback empty query", []string{"http://127.0.0.1/cb"}, "http://127.0.0.1:5/cb?", false},
 		{"loopback escape differs", []string{"http://127.0.0.1/a%7B"}, "http://127.0.0.1:5/a{", false},
 		{"loopback escape case", []string{"http://127.0.0.1/a%7b"}, "http://127.0.0.1:5/a%7B", false},
