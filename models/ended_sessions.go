@@ -13,9 +13,10 @@ import (
 // but a copy of it, and the sessions route hosts started from it (see
 // RouteSignIn), would go on working until they expired. So signing out
 // also records the session as ended, by the hash of the random id its
-// cookie carries: the console refuses the cookie, and every gateway
-// refuses the route hosts' sessions handed over from it, at once (the
-// write bumps the configuration version, which the gateways watch). The
+// cookie carries: every process's snapshot of the configuration
+// (EndedSessions) has it at once, since the write bumps the version they
+// watch, and refuses the cookie on the console and the route hosts'
+// sessions handed over from it. The
 // row goes once neither could last any longer anyway.
 
 // EndedSession is a console session signed out of before it expired.
@@ -59,18 +60,6 @@ func (s *Store) EndSession(ctx context.Context, sessionHash string, now, expires
 		return fmt.Errorf("models: end session: %w", dbError(err))
 	}
 	return nil
-}
-
-// SessionEnded reports whether the console session whose id hashes to
-// sessionHash was ended (EndSession), and its row has not expired by now.
-func (s *Store) SessionEnded(ctx context.Context, sessionHash string, now time.Time) (bool, error) {
-	var n int64
-	err := s.db.WithContext(ctx).Model(&EndedSession{}).
-		Where("session_hash = ? AND expires_at > ?", sessionHash, dbTime(now)).Count(&n).Error
-	if err != nil {
-		return false, fmt.Errorf("models: read ended sessions: %w", err)
-	}
-	return n > 0, nil
 }
 
 // EndedSessions returns the hashes of the sessions ended whose rows have

@@ -38,8 +38,8 @@ func TestUpgradeFromV13ThroughMigration14(t *testing.T) {
 	if err := s.EndSession(ctx, HashToken("session"), now, now.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if ended, err := s.SessionEnded(ctx, HashToken("session"), now); err != nil || !ended {
-		t.Errorf("SessionEnded after the upgrade: %v, %v", ended, err)
+	if ended, err := s.EndedSessions(ctx, now); err != nil || !slices.Equal(ended, []string{HashToken("session")}) {
+		t.Errorf("EndedSessions after the upgrade: %v, %v", ended, err)
 	}
 }
 

@@ -109,7 +109,8 @@ func New(d Deps) (*Server, error) {
 		}
 		return echo.ExtractIPDirect()(r)
 	}
-	sessions := NewSessions(d.Keys, d.Store, d.Config.Identity.Session, console.Scheme == "https", d.Logger)
+	ended := func(hash string) bool { return d.engine.Snapshot().SessionEnded(hash) } // loaded above
+	sessions := NewSessions(d.Keys, d.Store, ended, d.Config.Identity.Session, console.Scheme == "https", d.Logger)
 	base := handlers.Base{
 		Sessions: sessions, Version: d.Version, Warning: handlers.AuditWarning(d.Store),
 		ServiceAccountsInPortal: handlers.SelfServiceAccounts(d.Store),

@@ -39,13 +39,19 @@ type sessionState struct {
 type sessionUsers interface {
 	GetUser(ctx context.Context, id uint) (*models.User, error)
 	EndSession(ctx context.Context, sessionHash string, now, expires time.Time) error
-	SessionEnded(ctx context.Context, sessionHash string, now time.Time) (bool, error)
 }
+
+// SessionEndedFunc reports whether the session whose id hashes to
+// sessionHash was signed out of: the server asks the gateway's snapshot
+// (proxy.Snapshot.SessionEnded), which it reloads at once after a
+// sign-out, so the console's requests read no row for it.
+type SessionEndedFunc func(sessionHash string) bool
 
 // Sessions implements handlers.Sessions on a gorilla/sessions cookie store.
 type Sessions struct {
 	store    *sessions.CookieStore
 	users    sessionUsers
+	ended    SessionEndedFunc
 	idle     time.Duration
 	absolute time.Duration
 	logger   *slog.Logger
@@ -56,7 +62,7 @@ var _ handlers.Sessions = (*Sessions)(nil)
 
 // NewSessions makes the session manager. secure marks the cookie Secure,
 // for consoles served over https.
-func NewSessions(keys Keys, users sessionUsers, cfg SessionConfig, secure bool, logger *slog.Logger) *Sessions {
+func NewSessions(keys Keys, users sessionUsers, ended SessionEndedFunc, cfg SessionConfig, secure bool, logger *slog.Logger) *Sessions {
 	store := sessions.NewCookieStore(keys.SessionHash, keys.SessionBlock)
 	store.Options = &sessions.Options{
 		Path:     "/",
@@ -66,7 +72,7 @@ func NewSessions(keys Keys, users sessionUsers, cfg SessionConfig, secure bool, 
 	}
 	// The cookie outlives no session: securecookie refuses older ones too.
 	store.MaxAge(int(cfg.AbsoluteTimeout / time.Second))
-	return &Sessions{store: store, users: users, idle: cfg.IdleTimeout, absolute: cfg.AbsoluteTimeout, logger: logger, now: time.Now}
+	return &Sessions{store: store, users: users, ended: ended, idle: cfg.IdleTimeout, absolute: cfg.AbsoluteTimeout, logger: logger, now: time.Now}
 }
 
 const stateKey = "drawbridge.session"
@@ -119,11 +125,9 @@ func (m *Sessions) resolveUser(c echo.Context, sc *sessionCtx) error {
 		m.reset(sc, "")
 		return nil
 	}
-	if ended, err := m.users.SessionEnded(ctx, models.HashToken(st.ID), now); err != nil || ended {
-		if ended {
-			m.reset(sc, "")
-		}
-		return err
+	if m.ended(models.HashToken(st.ID)) {
+		m.reset(sc, "")
+		return nil
 	}
 	u, err := m.users.GetUser(ctx, st.UserID)
 	if errors.Is(err, models.ErrNotFound) || (err == nil && (u.Disabled || u.SessionEpoch != st.Epoch)) {

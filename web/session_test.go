@@ -29,9 +29,9 @@ func (f *fakeUsers) EndSession(_ context.Context, hash string, _, expires time.T
 	return nil
 }
 
-func (f *fakeUsers) SessionEnded(_ context.Context, hash string, now time.Time) (bool, error) {
-	expires, ok := f.ended[hash]
-	return ok && expires.After(now), nil
+func (f *fakeUsers) sessionEnded(hash string) bool {
+	_, ok := f.ended[hash]
+	return ok
 }
 
 func (f *fakeUsers) GetUser(_ context.Context, id uint) (*models.User, error) {
@@ -47,7 +47,7 @@ var _ sessionUsers = (*fakeUsers)(nil)
 func TestSessionLifetimes(t *testing.T) {
 	users := &fakeUsers{user: models.User{ID: 7, Email: "alice@example.com", SessionEpoch: 1}}
 	cfg := SessionConfig{IdleTimeout: 30 * time.Minute, AbsoluteTimeout: 2 * time.Hour}
-	m := NewSessions(testKeys(t), users, cfg, false, slog.New(slog.DiscardHandler))
+	m := NewSessions(testKeys(t), users, users.sessionEnded, cfg, false, slog.New(slog.DiscardHandler))
 	now := time.Unix(1_700_000_000, 0)
 	m.now = func() time.Time { return now }
 	e := echo.New()
